@@ -1,0 +1,104 @@
+"""The one diagnostic record that every check produces and every view renders.
+
+A diagnostic is plain, immutable data: it holds no reference to the YAML, the models or the
+source text, so it can be sent across processes (the language server, a CI annotation) and
+compared in tests. The canonical one-line form is ``path:line:col: severity: message [code]``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .position import Position, Span
+
+__all__ = ["Diagnostic", "Severity", "sort_diagnostics"]
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is. Only errors make a config invalid (and `validate` exit 1)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a config, positioned in its source.
+
+    ``code`` is a stable kebab-case identifier (``requires-unknown``); tools key on it, so it
+    never changes meaning. ``hint`` says how to fix the problem when that is not obvious from
+    the message. ``line``/``column`` are 1-based; ``end_line``/``end_column`` point just past
+    the span (exclusive), so a one-character span has ``end_column == column + 1``.
+    """
+
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+    path: str = "<string>"
+    line: int = 1
+    column: int = 1
+    end_line: int = 0
+    end_column: int = 0
+    hint: str | None = None
+    related: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # An absent end means "just this character": keeps every diagnostic renderable.
+        if self.end_line < self.line or (
+            self.end_line == self.line and self.end_column <= self.column
+        ):
+            object.__setattr__(self, "end_line", self.line)
+            object.__setattr__(self, "end_column", self.column + 1)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    @property
+    def start(self) -> Position:
+        return Position(self.line, self.column)
+
+    @property
+    def span(self) -> Span:
+        return Span(Position(self.line, self.column), Position(self.end_line, self.end_column))
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message} [{self.code}]"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON shape (documented in docs/diagnostics.md)."""
+        return {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "severity": self.severity.value,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def sort_key(self) -> tuple[str, int, int, int, str, str]:
+        return (self.path, self.line, self.column, _SEVERITY_RANK[self.severity], self.code,
+                self.message)
+
+
+def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sort by place, then severity, and drop exact duplicates (aliases repeat findings)."""
+    seen: set[Diagnostic] = set()
+    out: list[Diagnostic] = []
+    for d in sorted(diags, key=Diagnostic.sort_key):
+        if d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out
