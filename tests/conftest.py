@@ -1,0 +1,27 @@
+"""Shared fixtures: where the shared corpus and seed live, and small helpers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTDATA = Path(__file__).resolve().parent / "testdata"
+
+
+def shared_dir() -> Path:
+    """``../shared`` beside the project (CI clones the project next to it)."""
+    env = os.environ.get("WFC_SHARED")
+    p = Path(env) if env else ROOT.parent / "shared"
+    if not (p / "corpus" / "real").is_dir():
+        raise RuntimeError(
+            f"the shared test data is missing at {p}: clone the project next to 'shared/' "
+            "or set WFC_SHARED")
+    return p
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return shared_dir()
