@@ -1,0 +1,267 @@
+"""``SubprocessExecutor``: runs a job's steps as shell processes on this machine.
+
+Each job gets its own directory under the run directory (``<run_dir>/<workflow>/<job>/``)
+holding its HOME (``home/``; the default ``working_directory`` ``~/project`` is
+``home/project``), the step scripts and the ``$BASH_ENV`` file. ``docker:``/``machine:``
+images are not used; the job log says so in one line. This is *not* a sandbox: absolute
+paths in the config (``/tmp/workspace``) are paths on this machine, and steps run as the
+current user. The Docker executor is the isolated choice.
+
+* ``checkout`` copies the local repository's files, committed and uncommitted: with git,
+  ``git ls-files -co --exclude-standard`` (tracked plus untracked-but-not-ignored); without
+  git, the tree minus ``.git``. The run directory is never copied into itself.
+* every ``run`` step is a new shell process in its own process group, with the script
+  written to a file and passed to the shell (so ``shell: python3`` works as on CircleCI);
+  ``no_output_timeout``, the job timeout and cancel kill the whole group.
+* background steps run beside the later steps and are stopped at the end of the job, and so
+  is anything a step left running.
+* only a few host variables leak into the job (``PATH``, locale, ``TERM``, ``TMPDIR``...)
+  so a local run behaves like CI and host secrets stay out; pass ``inherit_env=True`` to
+  inherit everything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+
+from ...errors import ExecutorError
+from .._fs import is_within, path_component
+from .._process import BackgroundProcess, ProcessOutcome, run_process, signal_group
+from ..executor import BaseExecutor, JobRequest, JobResult
+from ..steps import DEFAULT_SHELL, FALLBACK_SHELL, StepError, run_steps
+
+__all__ = ["DEFAULT_INHERITED_ENV", "SubprocessExecutor"]
+
+#: Host variables a job sees by default (plus every ``LC_*``).
+DEFAULT_INHERITED_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "USER",
+                         "LOGNAME", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+_EXECUTOR_KINDS = ("docker", "machine", "macos", "windows")
+
+
+class SubprocessExecutor(BaseExecutor):
+    """Run jobs as local processes.
+
+    ``run_dir`` holds one directory per job; ``source_dir`` is the repository ``checkout``
+    copies (``None``: ``checkout`` fails with a message saying so). ``kill_grace`` is the
+    time between SIGTERM and SIGKILL when a step is stopped.
+    """
+
+    def __init__(
+        self,
+        run_dir: Union[Path, str],
+        source_dir: Union[Path, str, None] = None,
+        *,
+        inherit_env: Union[bool, Sequence[str]] = DEFAULT_INHERITED_ENV,
+        kill_grace: float = 2.0,
+    ) -> None:
+        self.run_dir = Path(run_dir).absolute()
+        self.source_dir = Path(source_dir).absolute() if source_dir is not None else None
+        self.inherit_env = inherit_env
+        self.kill_grace = kill_grace
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SubprocessExecutor({str(self.run_dir)!r}, {str(self.source_dir)!r})"
+
+    def _base_environment(self) -> Dict[str, str]:
+        if self.inherit_env is True:
+            return dict(os.environ)
+        names = set(self.inherit_env or ())
+        return {k: v for k, v in os.environ.items() if k in names or k.startswith("LC_")}
+
+    def _job_root(self, request: JobRequest) -> Path:
+        if request.work_dir is not None:
+            root = Path(request.work_dir).absolute()
+            root.mkdir(parents=True, exist_ok=True)
+            return root
+        base = self.run_dir / path_component(request.workflow_id) / path_component(
+            request.job_name)
+        with self._lock:  # two attempts of one job never share a directory
+            candidate, n = base, 1
+            while True:
+                try:
+                    candidate.mkdir(parents=True)
+                    return candidate
+                except FileExistsError:
+                    n += 1
+                    candidate = base.with_name(f"{base.name}.{n}")
+
+    def execute(self, request: JobRequest) -> JobResult:
+        try:
+            job_root = self._job_root(request)
+            host = _LocalHost(job_root, self.source_dir, self._base_environment(),
+                              exclude=(self.run_dir, job_root), kill_grace=self.kill_grace)
+        except OSError as exc:
+            raise ExecutorError(
+                f"cannot prepare the job directory under {str(self.run_dir)!r}: {exc}") from exc
+        try:
+            return run_steps(request, host, preamble=_executor_notes(request.definition))
+        except OSError as exc:  # steps turn their own OSErrors into failures; this is the machine
+            raise ExecutorError(f"job {request.job_name!r} could not be run: {exc}") from exc
+
+
+def _executor_notes(definition: Mapping[str, object]) -> List[str]:
+    notes: List[str] = []
+    for kind in _EXECUTOR_KINDS:
+        value = definition.get(kind)
+        if value is None:
+            continue
+        if kind == "docker" and isinstance(value, list):
+            images = [str(i.get("image")) for i in value if isinstance(i, dict) and i.get("image")]
+            what = "docker image(s) " + ", ".join(images) if images else "docker images"
+        elif isinstance(value, dict) and value.get("image"):
+            what = f"{kind} image {value['image']}"
+        else:
+            what = f"the {kind} executor"
+        notes.append(f"{what} not used: the subprocess executor runs the steps on this machine")
+    return notes
+
+
+class _LocalHost:
+    """The :class:`~workflowcore.runtime.steps.StepHost` of one job on this machine."""
+
+    def __init__(self, job_root: Path, source_dir: Optional[Path], base_env: Mapping[str, str],
+                 *, exclude: Sequence[Path], kill_grace: float) -> None:
+        self.job_root = job_root
+        self.source_dir = source_dir
+        self.home = str(job_root / "home")
+        os.makedirs(self.home, exist_ok=True)
+        bash_env = job_root / "bash_env"
+        bash_env.touch()
+        self.default_shell = DEFAULT_SHELL if os.path.exists("/bin/bash") else FALLBACK_SHELL
+        self.base_environment = dict(base_env)
+        self.builtin_environment = {"HOME": self.home, "BASH_ENV": str(bash_env)}
+        self._exclude = [os.path.realpath(p) for p in exclude]
+        self._kill_grace = kill_grace
+        self._groups: List[int] = []
+        self._lock = threading.Lock()
+
+    # paths: on this machine a job path *is* the local path
+    @contextmanager
+    def reading(self, job_path: str) -> Iterator[Path]:
+        yield Path(job_path)
+
+    @contextmanager
+    def writing(self, job_path: str) -> Iterator[Path]:
+        path = Path(job_path)
+        path.mkdir(parents=True, exist_ok=True)
+        yield path
+
+    def write_script(self, index: int, text: str) -> str:
+        scripts = self.job_root / "steps"
+        scripts.mkdir(exist_ok=True)
+        path = scripts / f"step-{index:03d}"
+        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        return str(path)
+
+    def run(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
+            on_line: Callable[[str], None], cancel: threading.Event,
+            no_output_timeout: Optional[float], deadline: Optional[float]) -> ProcessOutcome:
+        outcome = run_process(argv, cwd=cwd, env=env, on_line=on_line, cancel=cancel,
+                              no_output_timeout=no_output_timeout, deadline=deadline,
+                              kill_grace=self._kill_grace)
+        if not outcome.killed and _group_alive(outcome.pgid):
+            with self._lock:  # the step left processes behind: stop them at job end
+                self._groups.append(outcome.pgid)
+        return outcome
+
+    def start_background(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
+                         on_line: Callable[[str], None]) -> BackgroundProcess:
+        return BackgroundProcess(argv, cwd=cwd, env=env, on_line=on_line)
+
+    def cleanup(self) -> None:
+        with self._lock:
+            groups, self._groups = self._groups, []
+        for pgid in groups:
+            signal_group(pgid, signal.SIGKILL)
+
+    # checkout ----------------------------------------------------------------------------
+    def checkout(self, job_path: str, emit: Callable[[str], None]) -> None:
+        source = self.source_dir
+        if source is None:
+            raise StepError("checkout: no source directory was given to the subprocess "
+                            "executor (SubprocessExecutor(run_dir, source_dir=...))")
+        if not source.is_dir():
+            raise StepError(f"checkout: source directory {str(source)!r} does not exist")
+        dest = Path(job_path)
+        dest.mkdir(parents=True, exist_ok=True)
+        files = _git_files(source)
+        how = "git ls-files: tracked and untracked files, ignored ones left out"
+        if files is None:
+            files = _tree_files(source)
+            how = "not a git repository: the whole tree except .git"
+        src_real = os.path.realpath(source)
+        excluded = [os.path.relpath(e, src_real) for e in self._exclude
+                    if is_within(e, src_real) and e != src_real]
+        dest_real = os.path.realpath(dest)
+        if is_within(dest_real, src_real) and dest_real != src_real:
+            excluded.append(os.path.relpath(dest_real, src_real))
+        copied = 0
+        for rel in files:
+            if any(rel == e or rel.startswith(e + "/") for e in excluded):
+                continue
+            copied += _copy_entry(source / rel, dest / rel)
+        emit(f"copied {copied} files from {source} to {dest} ({how})")
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def _git_files(source: Path) -> Optional[List[str]]:
+    """Tracked plus untracked-not-ignored files, or ``None`` when git cannot say."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(source), "ls-files", "-co", "--exclude-standard", "-z"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            check=False, timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    names = proc.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    return sorted({n for n in names if n})
+
+
+def _tree_files(source: Path) -> List[str]:
+    out: List[str] = []
+    for dirpath, dirnames, filenames in os.walk(source):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        rel_dir = os.path.relpath(dirpath, source)
+        for name in sorted(filenames) + [d for d in dirnames
+                                         if os.path.islink(os.path.join(dirpath, d))]:
+            out.append(name if rel_dir == "." else f"{rel_dir}/{name}")
+    return out
+
+
+def _copy_entry(src: Path, dst: Path) -> int:
+    try:
+        st = os.lstat(src)
+    except FileNotFoundError:
+        return 0  # tracked but deleted in the working tree
+    if stat.S_ISDIR(st.st_mode):
+        return 0  # a submodule or nested repository: CircleCI does not check those out
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(dst) and not dst.is_dir():
+        dst.unlink()
+    if stat.S_ISLNK(st.st_mode):
+        os.symlink(os.readlink(src), dst)
+        return 1
+    if stat.S_ISREG(st.st_mode):
+        shutil.copy2(src, dst, follow_symlinks=False)
+        return 1
+    return 0

@@ -1,0 +1,123 @@
+"""Go ``filepath.Match`` / ``filepath.Glob`` semantics, which ``persist_to_workspace`` uses.
+
+CircleCI's agent is written in Go, so workspace ``paths`` are Go globs (R7.2): ``*`` matches
+any run of characters except ``/``, ``?`` one character except ``/``, ``[...]`` a class (``^``
+negates, ``a-z`` ranges, ``\\`` escapes) and there is **no** ``**``. Unlike a shell, ``*`` also
+matches names that start with a dot. Python's ``fnmatch`` differs on all of these points
+(``*`` crosses ``/``, ``!`` negates), hence this translation.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["BadPatternError", "glob", "has_magic", "match_segment"]
+
+
+class BadPatternError(ValueError):
+    """The pattern is malformed (Go's ``filepath.ErrBadPattern``)."""
+
+
+def has_magic(pattern: str) -> bool:
+    return any(c in pattern for c in "*?[\\")
+
+
+def _translate(segment: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(segment)
+    while i < n:
+        c = segment[i]
+        i += 1
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\":
+            if i >= n:
+                raise BadPatternError(f"pattern {segment!r} ends with a lone backslash")
+            out.append(re.escape(segment[i]))
+            i += 1
+        elif c == "[":
+            negate = i < n and segment[i] == "^"
+            if negate:
+                i += 1
+            ranges: list[str] = []
+            first = True
+            while True:
+                if i >= n:
+                    raise BadPatternError(f"pattern {segment!r} has an unclosed '['")
+                if segment[i] == "]" and not first:
+                    i += 1
+                    break
+                lo, i = _class_char(segment, i)
+                hi = lo
+                if i < n and segment[i] == "-":
+                    hi, i = _class_char(segment, i + 1)
+                    if hi < lo:
+                        raise BadPatternError(f"pattern {segment!r} has an inverted range")
+                ranges.append(re.escape(lo) if lo == hi else f"{re.escape(lo)}-{re.escape(hi)}")
+                first = False
+            body = "".join(ranges)
+            out.append(f"[^/{body}]" if negate else f"[{body}]")
+        else:
+            out.append(re.escape(c))
+    return "".join(out)
+
+
+def _class_char(segment: str, i: int) -> tuple[str, int]:
+    n = len(segment)
+    if i >= n or segment[i] in "-]":
+        raise BadPatternError(f"pattern {segment!r} has an empty or malformed '[...]' class")
+    if segment[i] == "\\":
+        i += 1
+        if i >= n:
+            raise BadPatternError(f"pattern {segment!r} ends with a lone backslash")
+    return segment[i], i + 1
+
+
+@lru_cache(maxsize=256)
+def _compiled(segment: str) -> re.Pattern[str]:
+    return re.compile(r"(?s:" + _translate(segment) + r")\Z")
+
+
+def match_segment(pattern: str, name: str) -> bool:
+    """Go ``filepath.Match`` for one path segment (no ``/`` on either side)."""
+    return _compiled(pattern).match(name) is not None
+
+
+def glob(root: Path, pattern: str) -> list[str]:
+    """Relative paths (``/``-separated) under ``root`` matching ``pattern``, sorted.
+
+    Segments without magic are joined literally; the others are matched against directory
+    listings. Like Go, a malformed pattern raises and unreadable directories are skipped.
+    """
+    segments = [s for s in pattern.split("/") if s not in ("", ".")]
+    for seg in segments:
+        if has_magic(seg):
+            _compiled(seg)  # raise BadPatternError early, even when nothing is listed
+    found: list[str] = [""]
+    for seg in segments:
+        nxt: list[str] = []
+        for base in found:
+            base_path = root / base if base else root
+            if not has_magic(seg):
+                candidate = f"{base}/{seg}" if base else seg
+                if os.path.lexists(root / candidate):
+                    nxt.append(candidate)
+                continue
+            if not base_path.is_dir():
+                continue
+            try:
+                names = sorted(os.listdir(base_path))
+            except OSError:
+                continue
+            for name in names:
+                if match_segment(seg, name):
+                    nxt.append(f"{base}/{name}" if base else name)
+        found = nxt
+        if not found:
+            break
+    return sorted(p for p in found if p) if segments else []
