@@ -56,10 +56,22 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
-_KNOWN_SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, "tag:yaml.org,2002:timestamp",
-                      "tag:yaml.org,2002:binary", "!"}
-_KNOWN_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
-                          "tag:yaml.org,2002:omap", "!"}
+_KNOWN_SCALAR_TAGS = {
+    _STR,
+    _INT,
+    _FLOAT,
+    _BOOL,
+    _NULL,
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:binary",
+    "!",
+}
+_KNOWN_COLLECTION_TAGS = {
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:omap",
+    "!",
+}
 
 _TRUE = frozenset("yes Yes YES true True TRUE on On ON".split())
 _FALSE = frozenset("no No NO false False FALSE off Off OFF".split())
@@ -114,12 +126,25 @@ class _Abort(Exception):
     """Stop building: a bound was hit; the diagnostic is already recorded."""
 
 
-def _diag(path: str, code: str, message: str, line0: int, col0: int, *,
-          severity: Severity = Severity.ERROR, hint: str | None = None,
-          end_line0: int | None = None, end_col0: int | None = None) -> Diagnostic:
+def _diag(
+    path: str,
+    code: str,
+    message: str,
+    line0: int,
+    col0: int,
+    *,
+    severity: Severity = Severity.ERROR,
+    hint: str | None = None,
+    end_line0: int | None = None,
+    end_col0: int | None = None,
+) -> Diagnostic:
     return Diagnostic(
-        code=code, message=message, severity=severity, path=path,
-        line=line0 + 1, column=col0 + 1,
+        code=code,
+        message=message,
+        severity=severity,
+        path=path,
+        line=line0 + 1,
+        column=col0 + 1,
         end_line=(end_line0 if end_line0 is not None else line0) + 1,
         end_column=(end_col0 if end_col0 is not None else col0 + 1) + 1,
         hint=hint,
@@ -145,22 +170,30 @@ def _fix_invisible_indentation(text: str, path: str) -> tuple[str, list[Diagnost
         n = len(line)
         first = -1
         while j < n and (line[j] in " \t" or line[j] in _INVISIBLE):
-            if first < 0 and line[j] in _INVISIBLE and not (i == 0 and j == 0
-                                                           and line[j] == "\ufeff"):
+            if (
+                first < 0
+                and line[j] in _INVISIBLE
+                and not (i == 0 and j == 0 and line[j] == "\ufeff")
+            ):
                 first = j
             j += 1
         if first >= 0:
             ch = line[first]
             count = sum(1 for c in line[:j] if c in _INVISIBLE)
-            diags.append(_diag(
-                path, "yaml-invisible-indent",
-                f"indentation contains a {_INVISIBLE[ch]}"
-                + (f" ({count} of them on this line)" if count > 1 else "")
-                + "; YAML indentation must use ordinary spaces",
-                i, first, end_col0=j,
-                hint="replace it with a regular space; this usually comes from copying "
-                     "YAML from a web page",
-            ))
+            diags.append(
+                _diag(
+                    path,
+                    "yaml-invisible-indent",
+                    f"indentation contains a {_INVISIBLE[ch]}"
+                    + (f" ({count} of them on this line)" if count > 1 else "")
+                    + "; YAML indentation must use ordinary spaces",
+                    i,
+                    first,
+                    end_col0=j,
+                    hint="replace it with a regular space; this usually comes from copying "
+                    "YAML from a web page",
+                )
+            )
             lines[i] = "".join(" " if c in _INVISIBLE else c for c in line[:j]) + line[j:]
         if _INVISIBLE_RE.search(lines[i], j) is not None:
             elsewhere = True
@@ -257,11 +290,21 @@ def _construct_tagged(value: str, tag: str) -> Any:
 class _Frame:
     """One open mapping or sequence while building."""
 
-    __slots__ = ("anchor", "data", "depth", "explicit", "is_map", "key", "key_end",
-                 "key_start", "merges", "pos", "weight")
+    __slots__ = (
+        "anchor",
+        "data",
+        "depth",
+        "explicit",
+        "is_map",
+        "key",
+        "key_end",
+        "key_start",
+        "merges",
+        "pos",
+        "weight",
+    )
 
-    def __init__(self, is_map: bool, data: Any, pos: PNode, anchor: str | None,
-                 depth: int) -> None:
+    def __init__(self, is_map: bool, data: Any, pos: PNode, anchor: str | None, depth: int) -> None:
         self.is_map = is_map
         self.data = data
         self.pos = pos
@@ -295,14 +338,21 @@ def parse_yaml(
     ``loader`` picks the PyYAML loader class (default: the libyaml C loader when present).
     """
     if len(text) > max_chars:
-        return YamlResult(None, SourceMap(None, path, ""), [Diagnostic(
-            code="yaml-too-large",
-            message=f"the file has {len(text):,} characters, more than the limit of "
+        return YamlResult(
+            None,
+            SourceMap(None, path, ""),
+            [
+                Diagnostic(
+                    code="yaml-too-large",
+                    message=f"the file has {len(text):,} characters, more than the limit of "
                     f"{max_chars:,}",
-            path=path,
-            hint="a CircleCI config this large is almost certainly generated by mistake; "
-                 "raise the limit (max_chars / --max-bytes) if it is intended",
-        )], "")
+                    path=path,
+                    hint="a CircleCI config this large is almost certainly generated by mistake; "
+                    "raise the limit (max_chars / --max-bytes) if it is intended",
+                )
+            ],
+            "",
+        )
     text, diags, invisible_elsewhere = _fix_invisible_indentation(text, path)
     builder = _Builder(path, text, diags, max_depth, max_expanded, invisible_elsewhere)
     data, pos = builder.run(loader or _Loader)
@@ -312,8 +362,15 @@ def parse_yaml(
 class _Builder:
     """Turns the event stream into data and a position tree in one pass."""
 
-    def __init__(self, path: str, text: str, diags: list[Diagnostic], max_depth: int,
-                 max_expanded: int, invisible_elsewhere: bool) -> None:
+    def __init__(
+        self,
+        path: str,
+        text: str,
+        diags: list[Diagnostic],
+        max_depth: int,
+        max_expanded: int,
+        invisible_elsewhere: bool,
+    ) -> None:
         self.path = path
         self.text = text
         self.diags = diags
@@ -325,13 +382,29 @@ class _Builder:
         self.written = 0
 
     # -- diagnostics ---------------------------------------------------------------------
-    def error(self, code: str, message: str, mark: Any, *, end: Any = None,
-              severity: Severity = Severity.ERROR, hint: str | None = None) -> None:
-        self.diags.append(_diag(
-            self.path, code, message, mark.line, mark.column, severity=severity, hint=hint,
-            end_line0=end.line if end is not None else None,
-            end_col0=end.column if end is not None else None,
-        ))
+    def error(
+        self,
+        code: str,
+        message: str,
+        mark: Any,
+        *,
+        end: Any = None,
+        severity: Severity = Severity.ERROR,
+        hint: str | None = None,
+    ) -> None:
+        self.diags.append(
+            _diag(
+                self.path,
+                code,
+                message,
+                mark.line,
+                mark.column,
+                severity=severity,
+                hint=hint,
+                end_line0=end.line if end is not None else None,
+                end_col0=end.column if end is not None else None,
+            )
+        )
 
     def _syntax_error(self, exc: yaml.YAMLError) -> None:
         mark = getattr(exc, "problem_mark", None)
@@ -339,44 +412,58 @@ class _Builder:
         context = getattr(exc, "context", None)
         context_mark = getattr(exc, "context_mark", None)
         if mark is None:
-            self.diags.append(Diagnostic(code="yaml-syntax", message=str(problem),
-                                         path=self.path))
+            self.diags.append(Diagnostic(code="yaml-syntax", message=str(problem), path=self.path))
             return
         lines = self.text.split("\n")
         line = lines[mark.line] if mark.line < len(lines) else ""
         # Point at the tab itself when the problem is a tab, wherever libyaml noticed it.
         tab_col = -1
-        if "\t" in line and ("tab" in problem or "cannot start any token" in problem
-                             or line[: len(line) - len(line.lstrip(" \t"))].count("\t")):
+        if "\t" in line and (
+            "tab" in problem
+            or "cannot start any token" in problem
+            or line[: len(line) - len(line.lstrip(" \t"))].count("\t")
+        ):
             indent = line[: len(line) - len(line.lstrip(" \t"))]
             if "\t" in indent:
                 tab_col = indent.index("\t")
             elif mark.column < len(line) and line[mark.column] == "\t":
                 tab_col = mark.column
         if tab_col >= 0:
-            self.diags.append(_diag(
-                self.path, "yaml-tab",
-                f"tab character in the indentation of line {mark.line + 1}; YAML does not "
-                "allow tabs for indentation",
-                mark.line, tab_col,
-                hint="indent with spaces only (a tab is invisible in most editors; "
-                     "CircleCI rejects it as 'found character '\\t' that cannot start "
-                     "any token')",
-            ))
+            self.diags.append(
+                _diag(
+                    self.path,
+                    "yaml-tab",
+                    f"tab character in the indentation of line {mark.line + 1}; YAML does not "
+                    "allow tabs for indentation",
+                    mark.line,
+                    tab_col,
+                    hint="indent with spaces only (a tab is invisible in most editors; "
+                    "CircleCI rejects it as 'found character '\\t' that cannot start "
+                    "any token')",
+                )
+            )
             return
         message = str(problem)
         if context and context_mark is not None:
-            message = f"{message} ({context} at line {context_mark.line + 1}, column " \
-                      f"{context_mark.column + 1})"
+            message = (
+                f"{message} ({context} at line {context_mark.line + 1}, column "
+                f"{context_mark.column + 1})"
+            )
         hint = None
-        if "could not find expected ':'" in problem or "expected <block end>" in problem \
-                or "did not find expected key" in problem:
+        if (
+            "could not find expected ':'" in problem
+            or "expected <block end>" in problem
+            or "did not find expected key" in problem
+        ):
             hint = "check the indentation of this line against the lines above it"
         elif "mapping values are not allowed" in problem:
-            hint = "a ':' inside a plain value needs quotes, or the line above is missing " \
-                   "its indentation"
-        self.diags.append(_diag(self.path, "yaml-syntax", message, mark.line,
-                                mark.column, hint=hint))
+            hint = (
+                "a ':' inside a plain value needs quotes, or the line above is missing "
+                "its indentation"
+            )
+        self.diags.append(
+            _diag(self.path, "yaml-syntax", message, mark.line, mark.column, hint=hint)
+        )
 
     # -- the event loop ------------------------------------------------------------------
     def run(self, loader_cls: Any) -> tuple[Any, PNode | None]:
@@ -396,17 +483,21 @@ class _Builder:
                     is_map = cls is ev.MappingStartEvent
                     depth = len(stack) + 1
                     if depth > self.max_depth:
-                        self.error("yaml-too-deep",
-                                   f"nesting is deeper than {self.max_depth} levels",
-                                   e.start_mark,
-                                   hint="flatten the structure; no CircleCI config nests "
-                                        "this deep")
+                        self.error(
+                            "yaml-too-deep",
+                            f"nesting is deeper than {self.max_depth} levels",
+                            e.start_mark,
+                            hint="flatten the structure; no CircleCI config nests this deep",
+                        )
                         raise _Abort
                     tag = e.tag
                     if tag is not None and tag not in _KNOWN_COLLECTION_TAGS:
-                        self.error("yaml-unknown-tag",
-                                   f"unknown tag {tag!r}: CircleCI cannot construct it",
-                                   e.start_mark, hint="remove the tag")
+                        self.error(
+                            "yaml-unknown-tag",
+                            f"unknown tag {tag!r}: CircleCI cannot construct it",
+                            e.start_mark,
+                            hint="remove the tag",
+                        )
                     if is_map:
                         stack.append(_Frame(True, {}, PMap(e.start_mark), e.anchor, depth))
                     else:
@@ -425,11 +516,13 @@ class _Builder:
                 elif cls is ev.DocumentStartEvent:
                     documents += 1
                     if documents > 1:
-                        self.error("yaml-multiple-documents",
-                                   "expected a single document in the stream, but found "
-                                   "another document", e.start_mark,
-                                   hint="a CircleCI config is one YAML document; remove "
-                                        "the second '---' and what follows, or merge them")
+                        self.error(
+                            "yaml-multiple-documents",
+                            "expected a single document in the stream, but found another document",
+                            e.start_mark,
+                            hint="a CircleCI config is one YAML document; remove "
+                            "the second '---' and what follows, or merge them",
+                        )
                         raise _Abort
         except _Abort:
             return None, None
@@ -437,8 +530,9 @@ class _Builder:
             self._syntax_error(exc)
             return None, None
         except RecursionError:  # pragma: no cover - guarded by max_depth
-            self.diags.append(Diagnostic(code="yaml-too-deep", message="nesting too deep",
-                                         path=self.path))
+            self.diags.append(
+                Diagnostic(code="yaml-too-deep", message="nesting too deep", path=self.path)
+            )
             return None, None
         finally:
             dispose = getattr(loader, "dispose", None)
@@ -459,31 +553,50 @@ class _Builder:
             try:
                 data = _construct_tagged(value, tag)
             except (ValueError, IndexError):
-                self.error("yaml-bad-value", f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}",
-                           e.start_mark, end=e.end_mark)
+                self.error(
+                    "yaml-bad-value",
+                    f"{value!r} is not a valid {tag.rsplit(':', 1)[-1]}",
+                    e.start_mark,
+                    end=e.end_mark,
+                )
                 data = value
         else:
-            self.error("yaml-unknown-tag", f"unknown tag {tag!r}: CircleCI cannot construct it",
-                       e.start_mark, hint="remove the tag, or quote the value")
+            self.error(
+                "yaml-unknown-tag",
+                f"unknown tag {tag!r}: CircleCI cannot construct it",
+                e.start_mark,
+                hint="remove the tag, or quote the value",
+            )
             data = value
         if plain and self.invisible_elsewhere:
             m = _INVISIBLE_RE.search(value)
             if m is not None and e.start_mark.line == e.end_mark.line:
                 col = e.start_mark.column + m.start()
-                self.diags.append(_diag(
-                    self.path, "yaml-invisible-char",
-                    f"{value.strip()!r} contains a {_INVISIBLE[m.group()]}, which looks like "
-                    "a space but is part of the value",
-                    e.start_mark.line, col, severity=Severity.WARNING,
-                    hint="replace it with a regular space, or delete it",
-                ))
+                self.diags.append(
+                    _diag(
+                        self.path,
+                        "yaml-invisible-char",
+                        f"{value.strip()!r} contains a {_INVISIBLE[m.group()]}, which looks like "
+                        "a space but is part of the value",
+                        e.start_mark.line,
+                        col,
+                        severity=Severity.WARNING,
+                        hint="replace it with a regular space, or delete it",
+                    )
+                )
         pos = PScalar(e.start_mark, e.end_mark)
         self.written += 1
         if e.anchor is not None:
             self.anchors[e.anchor] = (data, pos, 1)
         # A plain '<<' in key position is the merge key.
-        if plain and value == "<<" and tag is None and stack and stack[-1].is_map \
-                and stack[-1].key is _NO_KEY:
+        if (
+            plain
+            and value == "<<"
+            and tag is None
+            and stack
+            and stack[-1].is_map
+            and stack[-1].key is _NO_KEY
+        ):
             frame = stack[-1]
             frame.key = _MERGE_KEY
             frame.key_start, frame.key_end = e.start_mark, e.end_mark
@@ -493,25 +606,40 @@ class _Builder:
     def _alias(self, e: Any, stack: list[_Frame], root: list[Any]) -> None:
         entry = self.anchors.get(e.anchor)
         if entry is None:
-            self.error("yaml-undefined-alias",
-                       f"found undefined alias '*{e.anchor}'", e.start_mark, end=e.end_mark,
-                       hint=f"define the anchor '&{e.anchor}' before this alias uses it")
+            self.error(
+                "yaml-undefined-alias",
+                f"found undefined alias '*{e.anchor}'",
+                e.start_mark,
+                end=e.end_mark,
+                hint=f"define the anchor '&{e.anchor}' before this alias uses it",
+            )
             raise _Abort
         data, pos, weight = entry
         self.expanded += weight
         limit = max(self.max_expanded, 10 * self.written)
         if self.expanded > limit:
-            self.error("yaml-alias-bomb",
-                       f"aliases expand to more than {limit:,} nodes",
-                       e.start_mark, end=e.end_mark,
-                       hint="this looks like a 'billion laughs' document; a real config "
-                            "reuses anchors far less")
+            self.error(
+                "yaml-alias-bomb",
+                f"aliases expand to more than {limit:,} nodes",
+                e.start_mark,
+                end=e.end_mark,
+                hint="this looks like a 'billion laughs' document; a real config "
+                "reuses anchors far less",
+            )
             raise _Abort
         key_text = data if isinstance(data, str) else None
         self._attach(data, pos, weight, stack, root, e, key_text=key_text)
 
-    def _attach(self, data: Any, pos: PNode, weight: int, stack: list[_Frame],
-                root: list[Any], e: Any, key_text: str | None = None) -> None:
+    def _attach(
+        self,
+        data: Any,
+        pos: PNode,
+        weight: int,
+        stack: list[_Frame],
+        root: list[Any],
+        e: Any,
+        key_text: str | None = None,
+    ) -> None:
         if not stack:
             root[:] = [data, pos]
             return
@@ -524,11 +652,12 @@ class _Builder:
         key = frame.key
         if key is _NO_KEY:
             if key_text is None:
-                self.error("yaml-complex-key",
-                           "mapping keys must be plain text, not a list or a mapping",
-                           e.start_mark,
-                           hint="CircleCI config keys are names; quote this key or "
-                                "restructure it")
+                self.error(
+                    "yaml-complex-key",
+                    "mapping keys must be plain text, not a list or a mapping",
+                    e.start_mark,
+                    hint="CircleCI config keys are names; quote this key or restructure it",
+                )
                 key_text = f"<complex key at {e.start_mark.line + 1}:{e.start_mark.column + 1}>"
             frame.key = key_text
             frame.key_start = e.start_mark
@@ -543,11 +672,14 @@ class _Builder:
         pmap: PMap = frame.pos  # type: ignore[assignment]
         if key in frame.data and key in pmap.keys and pmap.keys[key][0] is not None:
             first = pmap.keys[key][0]
-            self.error("yaml-duplicate-key",
-                       f"found duplicate key {key!r} (first defined at line {first.line + 1})",
-                       frame.key_start, end=frame.key_end,
-                       hint="CircleCI rejects duplicate keys (PyYAML would silently keep the "
-                            "last one); remove or rename one of them")
+            self.error(
+                "yaml-duplicate-key",
+                f"found duplicate key {key!r} (first defined at line {first.line + 1})",
+                frame.key_start,
+                end=frame.key_end,
+                hint="CircleCI rejects duplicate keys (PyYAML would silently keep the "
+                "last one); remove or rename one of them",
+            )
             return
         frame.data[key] = data
         pmap.keys[key] = (frame.key_start, frame.key_end, pos)
@@ -558,15 +690,20 @@ class _Builder:
         for data, pos in frame.merges or ():
             if isinstance(data, dict) and isinstance(pos, PMap):
                 sources.append((data, pos))
-            elif isinstance(data, list) and isinstance(pos, PSeq) and all(
-                    isinstance(d, dict) for d in data):
-                sources.extend((d, p) for d, p in zip(data, pos.items)
-                               if isinstance(p, PMap))
+            elif (
+                isinstance(data, list)
+                and isinstance(pos, PSeq)
+                and all(isinstance(d, dict) for d in data)
+            ):
+                sources.extend((d, p) for d, p in zip(data, pos.items) if isinstance(p, PMap))
             else:
                 mark = pos.start
-                self.error("yaml-merge",
-                           "the merge key '<<' needs a mapping or a list of mappings",
-                           mark, hint="merge an alias of a mapping: '<<: *defaults'")
+                self.error(
+                    "yaml-merge",
+                    "the merge key '<<' needs a mapping or a list of mappings",
+                    mark,
+                    hint="merge an alias of a mapping: '<<: *defaults'",
+                )
         merged: dict[str, Any] = {}
         mkeys: dict[str, Any] = {}
         for data, pos in sources:
@@ -590,7 +727,9 @@ class _Builder:
                 entry = mkeys[k]
                 # A merged key is not "written here": mark its key start None so a later
                 # explicit duplicate is not mistaken for a duplicate key.
-                newpos[k] = (None, None, entry[2]) if entry is not None else (None, None,
-                                                                             PScalar(pmap.start,
-                                                                                     pmap.start))
+                newpos[k] = (
+                    (None, None, entry[2])
+                    if entry is not None
+                    else (None, None, PScalar(pmap.start, pmap.start))
+                )
         pmap.keys = newpos

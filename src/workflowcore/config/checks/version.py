@@ -1,0 +1,88 @@
+"""[version-*] [workflows-version-missing] [top-level-key-typo] [version-feature]:
+the top level of the file.
+
+CircleCI allows arbitrary top-level keys (anchors live under ``defaults:``, ``references:``,
+``aliases:``), so an unknown key is fine — but a near miss of a real one (``workflow:``,
+``job:``) silently does nothing, which is worth a warning.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from ...diagnostics import Severity
+from .base import Check, Context
+
+__all__ = ["VersionCheck"]
+
+_KNOWN_TOP = (
+    "version",
+    "jobs",
+    "workflows",
+    "orbs",
+    "commands",
+    "executors",
+    "parameters",
+    "job-groups",
+    "setup",
+)
+_ONLY_21 = ("orbs", "commands", "executors", "parameters", "job-groups", "setup")
+
+
+class VersionCheck(Check):
+    codes = (
+        "version-missing",
+        "version-invalid",
+        "version-feature",
+        "workflows-version-missing",
+        "top-level-key-typo",
+    )
+
+    def visit_config(self, ctx: Context) -> None:
+        data = ctx.data
+        if "version" not in data:
+            ctx.report(
+                (),
+                "version-missing",
+                "Unsupported or missing workflows config version",
+                hint="add 'version: 2.1' (or 'version: 2') as the first line",
+            )
+        elif ctx.version is None:
+            ctx.report(
+                ("version",),
+                "version-invalid",
+                f"unsupported config version {data['version']!r}: use 2, 2.0 or 2.1",
+                hint="most configs today use 'version: 2.1'",
+            )
+        if ctx.version == "2.0":
+            for key in _ONLY_21:
+                if key in data:
+                    ctx.report(
+                        (key,),
+                        "version-feature",
+                        f"'{key}' needs 'version: 2.1' (this config is version {data['version']})",
+                        key=True,
+                        hint="change the config to 'version: 2.1'",
+                    )
+            wfs = data.get("workflows")
+            if isinstance(wfs, dict) and "version" not in wfs:
+                ctx.report(
+                    ("workflows",),
+                    "workflows-version-missing",
+                    "a version 2.0 config needs 'version: 2' under 'workflows:'",
+                    key=True,
+                    hint="add 'version: 2' as the first key of 'workflows:'",
+                )
+        for key in data:
+            if key in _KNOWN_TOP:
+                continue
+            near = difflib.get_close_matches(key, _KNOWN_TOP, n=1, cutoff=0.8)
+            if near:
+                ctx.report(
+                    (key,),
+                    "top-level-key-typo",
+                    f"top-level key '{key}' is not a CircleCI key and will be ignored",
+                    severity=Severity.WARNING,
+                    key=True,
+                    hint=f"did you mean '{near[0]}'?",
+                )

@@ -1,0 +1,210 @@
+"""Load a config: text → YAML data with positions → pydantic models → semantic checks.
+
+Every problem is collected and returned at once (``LoadResult.diagnostics``); only the
+``*_or_raise`` helpers raise, with :class:`~workflowcore.errors.ConfigError` carrying all of
+them. The cyclic garbage collector is paused while a config is built: loading allocates
+millions of small, acyclic objects, and the collector's repeated scans of them would
+otherwise dominate the time of a large load.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from pydantic import ValidationError
+
+from ..diagnostics import Diagnostic, Severity, sort_diagnostics
+from ..errors import ConfigError
+from ._pydantic_errors import translate_validation_error
+from ._yaml import DEFAULT_MAX_CHARS, parse_yaml
+from .checks import Check, run_checks
+from .models import Config, keys_at
+from .sourcemap import SourceMap
+
+__all__ = ["LoadResult", "load", "load_file", "load_file_or_raise", "load_or_raise"]
+
+
+@dataclass
+class LoadResult:
+    """A loaded config and everything found wrong with it.
+
+    ``config`` is the validated model, or ``None`` when the file could not be read or does
+    not fit the schema. ``data`` is the plain data (useful even when the schema failed),
+    ``source_map`` locates any part of it in the file.
+    """
+
+    config: Config | None
+    data: Any
+    source_map: SourceMap
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return self.source_map.path
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is a config and no error (warnings allowed)."""
+        return self.config is not None and not self.errors
+
+    def raise_for_errors(self) -> Config:
+        """The config, or :class:`ConfigError` with every diagnostic."""
+        if not self.ok or self.config is None:
+            raise ConfigError(self.diagnostics)
+        return self.config
+
+
+def _decode(raw: bytes, path: str) -> tuple[str | None, Diagnostic | None]:
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        prefix = raw[: exc.start]
+        line = prefix.count(b"\n") + 1
+        col = exc.start - (prefix.rfind(b"\n") + 1) + 1
+        return None, Diagnostic(
+            code="yaml-encoding",
+            message=f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            path=path,
+            line=line,
+            column=col,
+            hint="save the file as UTF-8",
+        )
+
+
+def load(
+    text: str | bytes,
+    path: str = "<string>",
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    checks: Sequence[Check] | None = None,
+) -> LoadResult:
+    """Load a config from text; never raises for bad input.
+
+    Returns the config (or ``None``) with **all** diagnostics: YAML problems, schema
+    violations and semantic findings, sorted by position.
+    """
+    if isinstance(text, (bytes, bytearray)):
+        if len(text) > max_chars * 4:
+            text = text[: max_chars * 4 + 1]
+        decoded, problem = _decode(bytes(text), path)
+        if decoded is None:
+            assert problem is not None
+            return LoadResult(None, None, SourceMap(None, path, ""), [problem])
+        text = decoded
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(text, path, max_chars, checks)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None) -> LoadResult:
+    y = parse_yaml(text, path, max_chars=max_chars)
+    diags = list(y.diagnostics)
+    sm = y.source_map
+    data = y.data
+    if data is None:
+        if not any(d.is_error for d in diags):
+            diags.append(
+                Diagnostic(
+                    code="config-empty",
+                    message="the config is empty",
+                    path=path,
+                    hint="start with 'version: 2.1' and define 'jobs:' and 'workflows:'",
+                )
+            )
+        return LoadResult(None, data, sm, sort_diagnostics(diags))
+    if not isinstance(data, dict):
+        diags.append(
+            sm.diagnostic(
+                (),
+                "config-not-mapping",
+                f"the config must be a mapping of keys (version, jobs, "
+                f"workflows, ...), not {type(data).__name__}",
+            )
+        )
+        return LoadResult(None, data, sm, sort_diagnostics(diags))
+    config: Config | None = None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        schema = translate_validation_error(exc, data, sm, keys_at)
+        # The version check says "missing version" in CircleCI's words already.
+        diags.extend(
+            d
+            for d in schema
+            if not (
+                d.code == "schema-missing-key"
+                and "'version'" in d.message
+                and d.line == 1
+                and "version" not in data
+            )
+        )
+    semantic = run_checks(data, sm, checks)
+    # Where a semantic check explains a problem in words the user knows ("this 'run' step
+    # has no command"), the schema's generic view of the same line ("must be a string, not
+    # null") is noise.
+    explained = {d.line for d in semantic if d.is_error}
+    diags = [d for d in diags if not (d.code.startswith("schema-") and d.line in explained)]
+    diags.extend(semantic)
+    if any(d.is_error for d in diags):
+        # A config with errors is not handed out half-valid.
+        config = (
+            None
+            if any(d.code.startswith(("yaml-", "schema-")) and d.is_error for d in diags)
+            else config
+        )
+    return LoadResult(config, data, sm, sort_diagnostics(diags))
+
+
+def load_file(
+    path: str | os.PathLike[str],
+    *,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    checks: Sequence[Check] | None = None,
+) -> LoadResult:
+    """Load a config file. A missing or unreadable file raises ``OSError``; a file larger
+    than the limit is refused with a diagnostic before it is read whole."""
+    p = Path(path)
+    shown = str(path)
+    size = p.stat().st_size
+    if size > max_chars * 4:
+        return LoadResult(
+            None,
+            None,
+            SourceMap(None, shown, ""),
+            [
+                Diagnostic(
+                    code="yaml-too-large",
+                    message=f"the file is {size:,} bytes, more than the limit of {max_chars:,} "
+                    "characters",
+                    path=shown,
+                    hint="a CircleCI config this large is almost certainly generated by mistake",
+                )
+            ],
+        )
+    return load(p.read_bytes(), shown, max_chars=max_chars, checks=checks)
+
+
+def load_or_raise(text: str | bytes, path: str = "<string>", **kwargs: Any) -> Config:
+    """Like :func:`load`, but return the config or raise :class:`ConfigError`."""
+    return load(text, path, **kwargs).raise_for_errors()
+
+
+def load_file_or_raise(path: str | os.PathLike[str], **kwargs: Any) -> Config:
+    """Like :func:`load_file`, but return the config or raise :class:`ConfigError`."""
+    return load_file(path, **kwargs).raise_for_errors()
