@@ -19,10 +19,10 @@ from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, Severity, sort_diagnostics
 from ..errors import ConfigError
-from ._pydantic_errors import translate_validation_error
+from ._pydantic_errors import describe_loc, translate_validation_error
 from ._yaml import DEFAULT_MAX_CHARS, parse_yaml
 from .checks import Check, run_checks
-from .models import Config, keys_at
+from .models import Config, ignored_keys, keys_at
 from .sourcemap import SourceMap
 
 __all__ = ["LoadResult", "load", "load_file", "load_file_or_raise", "load_or_raise"]
@@ -154,6 +154,8 @@ def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None) 
                 and "version" not in data
             )
         )
+    if config is not None:
+        diags.extend(_ignored_key_diagnostics(config, data, sm))
     semantic = run_checks(data, sm, checks)
     # Where a semantic check explains a problem in words the user knows ("this 'run' step
     # has no command"), the schema's generic view of the same line ("must be a string, not
@@ -169,6 +171,48 @@ def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None) 
             else config
         )
     return LoadResult(config, data, sm, sort_diagnostics(diags))
+
+
+def _owner_words(loc: tuple[Any, ...]) -> str:
+    """``(..., "steps", 3, "run")`` → "this 'run' step"; a docker entry → "this docker
+    image". Words, not a path, so one mistake inside an anchor shared by many jobs is one
+    diagnostic."""
+    if len(loc) >= 2 and loc[-2] == "docker":
+        return "this docker image"
+    if loc and isinstance(loc[-1], str):
+        return f"this '{loc[-1]}' step"
+    return describe_loc(loc)
+
+
+def _ignored_key_diagnostics(config: Config, data: Any, sm: SourceMap) -> list[Diagnostic]:
+    """Unknown keys the schema tolerates because CircleCI ignores them (real configs carry
+    ``run: {description: ...}``): a warning each, since they are usually typos or leftovers.
+    Extra docker-image keys are errors in 2.1, whose schema rejects them."""
+    import difflib
+
+    strict_docker = data.get("version") in (2.1, "2.1")
+    out: list[Diagnostic] = []
+    for loc, key in ignored_keys(config):
+        parent = tuple(loc)
+        node: Any = data
+        for part in parent:
+            node = node[part] if isinstance(node, (dict, list)) else None
+        if isinstance(node, dict) and len(node) > 1 and key != next(iter(node)) and \
+                len(parent) >= 2 and parent[-2] in ("steps", "pre-steps", "post-steps"):
+            continue  # a several-key step map: the step-extra-keys check explains it
+        allowed = keys_at(parent) or []
+        near = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        docker = len(parent) >= 2 and parent[-2] == "docker"
+        severity = Severity.ERROR if docker and strict_docker else Severity.WARNING
+        what = "is not allowed" if severity is Severity.ERROR else "is ignored by CircleCI"
+        out.append(sm.diagnostic(
+            (*parent, key), "schema-unknown-key" if severity is Severity.ERROR
+            else "schema-ignored-key",
+            f"unknown key '{key}' in {_owner_words(parent)} {what}", key=True,
+            severity=severity,
+            hint=f"did you mean '{near[0]}'?" if near else
+            ("allowed keys here: " + ", ".join(sorted(allowed)) if allowed else None)))
+    return out
 
 
 def load_file(

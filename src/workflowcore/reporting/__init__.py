@@ -1,1 +1,1 @@
-"""workflowcore reporting."""
+"""Presentation: diagnostics, plans and run progress for people and machines."""

@@ -1,0 +1,47 @@
+"""Argument parsing and dispatch for the ``workflowcore`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from .. import __version__
+from . import _plan, _schema, _validate
+from ._common import EXIT_USAGE, UsageError, err
+
+__all__ = ["build_parser", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad usage, which is our usage exit code too."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="workflowcore",
+                     description="Read, check, plan and run CircleCI workflow configs offline.")
+    parser.add_argument("--version", action="version", version=f"workflowcore {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for mod in (_validate, _plan, _schema):
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return its exit code (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except UsageError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `workflowcore validate | head`
+        sys.stderr.close()
+        return code if "code" in locals() else 0
+    return code
+
+
+def entry() -> None:  # pragma: no cover - console script
+    sys.exit(main())
