@@ -160,6 +160,24 @@ def translate_validation_error(
                     f"{where} must be {_TYPE_WORDS[etype]}, not {_type_name(err['input'])}",
                 )
             )
+        elif etype == "union_tag_invalid":
+            ctx = err.get("ctx", {})
+            diags.append(source_map.diagnostic(
+                dl + ((ctx.get("discriminator", "").strip("'"),) if ctx.get("discriminator")
+                      else ()),
+                "schema-value",
+                f"{where}: {ctx.get('tag')!r} is not allowed here; expected one of "
+                f"{ctx.get('expected_tags', '')}"))
+        elif err["msg"].startswith(("Input should be ", "A step should be ")):
+            # The models' own wording ("Input should be a list of steps"): say where, and
+            # what was found instead.
+            rest = err["msg"].split(" should be ", 1)[1]
+            got = err["input"]
+            shown = repr(got) if isinstance(got, (str, int, float)) and not isinstance(
+                got, bool) else _type_name(got)
+            code = "schema-value" if etype == "value_or_template" else "schema-type"
+            diags.append(source_map.diagnostic(
+                dl, code, f"{where} should be {rest}; got {shown}"))
         else:
             msg = err["msg"]
             if msg.startswith("Value error, "):

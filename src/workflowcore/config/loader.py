@@ -22,6 +22,7 @@ from ..errors import ConfigError
 from ._pydantic_errors import describe_loc, translate_validation_error
 from ._yaml import DEFAULT_MAX_CHARS, parse_yaml
 from .checks import Check, run_checks
+from .compile import CompileResult, compile_config
 from .models import Config, ignored_keys, keys_at
 from .sourcemap import SourceMap
 
@@ -41,6 +42,8 @@ class LoadResult:
     data: Any
     source_map: SourceMap
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: the lint-mode compilation of a 2.1 config (``None`` for 2.0 or unreadable input)
+    compiled: CompileResult | None = None
 
     @property
     def path(self) -> str:
@@ -163,6 +166,18 @@ def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None) 
     explained = {d.line for d in semantic if d.is_error}
     diags = [d for d in diags if not (d.code.startswith("schema-") and d.line in explained)]
     diags.extend(semantic)
+    compiled = None
+    if data.get("version") in (2.1, "2.1") and not any(
+            d.code.startswith("yaml-") and d.is_error for d in diags):
+        # What only compiling finds (parameters, commands, matrices, orbs), in lint mode:
+        # no trigger, so no workflow is dropped for its `when`.
+        compiled = compile_config(data, source_map=sm, lint=True)
+        at = {(d.line, d.column) for d in diags if d.is_error}
+        extra = [d for d in compiled.diagnostics if not (d.is_error and (d.line, d.column) in at)]
+        # The compiler says it in CircleCI's words; the schema's view of that line goes.
+        said = {d.line for d in extra if d.is_error}
+        diags = [d for d in diags if not (d.code.startswith("schema-") and d.line in said)]
+        diags.extend(extra)
     if any(d.is_error for d in diags):
         # A config with errors is not handed out half-valid.
         config = (
@@ -170,7 +185,7 @@ def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None) 
             if any(d.code.startswith(("yaml-", "schema-")) and d.is_error for d in diags)
             else config
         )
-    return LoadResult(config, data, sm, sort_diagnostics(diags))
+    return LoadResult(config, data, sm, sort_diagnostics(diags), compiled)
 
 
 def _owner_words(loc: tuple[Any, ...]) -> str:

@@ -1,0 +1,96 @@
+"""docs/diagnostics.md stays true: every code the package can emit is documented, and each
+example input produces exactly the output shown under it.
+
+After an intended change: ``WFC_UPDATE_DOCS=1 pytest tests/test_docs_diagnostics.py``
+rewrites the output blocks; review the diff.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from workflowcore.config import load
+from workflowcore.runtime.contexts import load_contexts, load_contexts_file
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "diagnostics.md"
+SECTION = re.compile(r"^### `([a-z0-9-]+)`", re.M)
+BLOCK = re.compile(r"```((?:yaml|path)[^\n]*)\n(.*?)```\n+```text\n(.*?)```", re.S)
+FAMILIES = ("yaml", "schema", "requires", "job", "filter", "approval", "executor", "command",
+            "param", "expr", "template", "matrix", "orb", "workflow", "workflows", "version",
+            "top-level", "step", "context", "config")
+CODE = re.compile(r"^(%s)-[a-z0-9-]+$" % "|".join(FAMILIES))
+# Modules whose code-shaped strings are diagnostics (runtime event names are not).
+SOURCES = ["config", "expr", "planning", "runtime/contexts.py"]
+
+
+def emitted_codes() -> set[str]:
+    codes: set[str] = set()
+    base = ROOT / "src" / "workflowcore"
+    files: list[Path] = []
+    for s in SOURCES:
+        p = base / s
+        files.extend(p.rglob("*.py") if p.is_dir() else [p])
+    for f in files:
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                    and CODE.match(node.value):
+                codes.add(node.value)
+    return codes
+
+
+def sections() -> dict[str, str]:
+    text = DOC.read_text(encoding="utf-8")
+    marks = list(SECTION.finditer(text))
+    return {m.group(1): text[m.end(): marks[i + 1].start() if i + 1 < len(marks) else None]
+            for i, m in enumerate(marks)}
+
+
+def run_example(kind: str, source: str) -> str:
+    if kind == "path contexts":
+        result = load_contexts_file(source.strip())
+        return "".join(f"{d}\n" for d in result.diagnostics)
+    if kind == "yaml contexts":
+        result = load_contexts(source, "contexts.yml")
+        return "".join(f"{d}\n" for d in result.diagnostics)
+    if kind == "yaml latin-1":
+        return "".join(f"{d}\n" for d in load(source.encode("latin-1"), "config.yml").diagnostics)
+    if kind.startswith("yaml max_chars="):
+        limit = int(kind.split("=", 1)[1])
+        return "".join(f"{d}\n" for d in load(source, "config.yml", max_chars=limit).diagnostics)
+    assert kind == "yaml", kind
+    return "".join(f"{d}\n" for d in load(source, "config.yml").diagnostics)
+
+
+def test_every_emitted_code_is_documented() -> None:
+    documented = set(sections())
+    missing = sorted(emitted_codes() - documented)
+    assert not missing, f"undocumented diagnostic codes: {missing}"
+
+
+SECTIONS = sections()
+
+
+@pytest.mark.parametrize("code", sorted(SECTIONS))
+def test_documented_example_gives_the_shown_output(code: str) -> None:
+    body = SECTIONS[code]
+    m = BLOCK.search(body)
+    assert m, f"section {code} needs a ```yaml input block followed by a ```text output block"
+    kind, source, shown = m.groups()
+    got = run_example(kind, source)
+    if os.environ.get("WFC_UPDATE_DOCS") and got != shown:
+        text = DOC.read_text(encoding="utf-8")
+        start = text.index(f"### `{code}`")
+        block_at = text.index(m.group(0), start)
+        text = text[:block_at] + m.group(0).replace(f"```text\n{shown}```",
+                                                    f"```text\n{got}```") \
+            + text[block_at + len(m.group(0)):]
+        DOC.write_text(text, encoding="utf-8")
+        shown = got
+    assert got == shown
+    assert f"[{code}]" in got, f"the example of {code} does not produce {code}"
