@@ -1,0 +1,59 @@
+"""``workflowcore process``: print the compiled config, like ``circleci config process``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .._compile import compile as compile_config
+from ..config import load_file, to_yaml
+from ..errors import PlanError
+from ..planning import Trigger
+from ..reporting.diagnostics import FileReport, format_text
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err
+from ._trigger import parse_params
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("process", help="print the compiled (2.0-shaped) config",
+                       description="Compile a 2.1 config offline and print it as YAML, like "
+                                   "`circleci config process`. Without --branch/--tag no "
+                                   "workflow is dropped for its `when`.")
+    p.add_argument("path", nargs="?", default=".circleci/config.yml", metavar="PATH")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--branch", "-b", help="pipeline values for a push of this branch")
+    g.add_argument("--tag", "-t", help="pipeline values for a push of this tag")
+    p.add_argument("--param", "-p", action="append", default=[], metavar="K=V",
+                   help="pipeline parameter (repeatable)")
+    p.add_argument("--orb-dir", default=None,
+                   help="local orb sources (default: .circleci/orbs next to the config)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    params = parse_params(args.param)
+    try:
+        result = load_file(args.path)
+    except OSError as exc:
+        err(f"{args.path}: cannot read: {exc.strerror or exc}")
+        return EXIT_USAGE
+    lines = result.source_map.lines
+    if result.errors:
+        sys.stderr.write(format_text([FileReport(result.path, result.diagnostics, lines)]))
+        return EXIT_FAILED
+    trigger = None
+    if args.branch is not None or args.tag is not None:
+        try:
+            trigger = Trigger(branch=args.branch, tag=args.tag, parameters=params)
+        except PlanError as exc:
+            raise UsageError(str(exc)) from exc
+    compiled = compile_config(result, trigger, parameters=params, orb_dir=args.orb_dir)
+    if compiled.diagnostics:
+        sys.stderr.write(format_text([FileReport(result.path, compiled.diagnostics, lines)],
+                                     summary=False))
+    if compiled.data is None or compiled.errors:
+        return EXIT_FAILED
+    sys.stdout.write(to_yaml(compiled.data))
+    return EXIT_OK
