@@ -1,0 +1,29 @@
+"""The offline 2.1 compiler (``circleci config process``), see ``docs/compile.md``.
+
+``compile_config(data, ...)`` turns loaded config data into processed config data:
+parameters bound and type-checked, templates rendered, commands and executors inlined,
+conditional steps decided, matrices and job-groups expanded, repeated jobs numbered,
+workflows filtered by ``when``/``unless``. ``to_yaml`` prints the result as CircleCI does.
+"""
+
+from __future__ import annotations
+
+from ._compiler import DEFAULT_ORB_DIR, compile_config
+from ._emit import to_yaml
+from ._limits import MAX_COMMAND_DEPTH, MAX_EXPANDED_NODES, MAX_MATRIX_JOBS
+from ._matrix import matrix_member_name
+from ._orbs import find_orb_file, parse_orb_reference
+from ._result import CompileResult
+
+__all__ = [
+    "DEFAULT_ORB_DIR",
+    "MAX_COMMAND_DEPTH",
+    "MAX_EXPANDED_NODES",
+    "MAX_MATRIX_JOBS",
+    "CompileResult",
+    "compile_config",
+    "find_orb_file",
+    "matrix_member_name",
+    "parse_orb_reference",
+    "to_yaml",
+]

@@ -1,0 +1,161 @@
+"""Reporting: where an element's text lives, the expansion stack, deduplicated findings.
+
+An error inside a command body is found once per expansion of that command; users want it
+once, at the place they can fix (the definition), with a note of *which* use led there.
+So every finding is positioned in the source that holds the offending text (the config,
+or a local orb file), carries a suffix naming the innermost invocations, and is reported
+only once per place and message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+from ...diagnostics import Diagnostic, Severity, Span
+from ..sourcemap import SourceMap
+
+__all__ = ["Frame", "Reporter", "Source"]
+
+Loc = Tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A file that holds config text: the config itself or a local orb file.
+
+    ``anchor`` is the loc *in the config* that stands for this file (its ``orbs:`` entry),
+    used for ``origins`` since those point into the config only.
+    """
+
+    sm: Optional[SourceMap]
+    path: str
+    is_config: bool
+    anchor: Loc = ()
+
+    def span(self, loc: Loc, *, key: bool = False) -> Optional[Span]:
+        return self.sm.span(loc, key=key) if self.sm is not None else None
+
+    def origin(self, loc: Loc) -> Loc:
+        """``loc`` as a config loc (orb-file locs collapse onto the orb's entry)."""
+        return loc if self.is_config else self.anchor
+
+
+class Frame(NamedTuple):
+    """One level of expansion: ``kind 'name'`` invoked at ``loc`` of ``source``."""
+
+    kind: str
+    name: str
+    source: Source
+    loc: Loc
+
+
+class Reporter:
+    """Collects diagnostics; knows the expansion stack for message suffixes."""
+
+    def __init__(self) -> None:
+        self.diagnostics: List[Diagnostic] = []
+        self.frames: List[Frame] = []
+        self.demote: Optional[str] = None
+        """When set, errors are reported as warnings with this explanation (lint mode:
+        problems in code that may never run, e.g. a workflow behind ``when``)."""
+        self._seen: Dict[Tuple[Any, ...], int] = {}
+
+    @property
+    def error_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    def where(self, frame: Frame) -> str:
+        sp = frame.source.span(frame.loc, key=True)
+        pos = f"{sp.start.line}:{sp.start.column}" if sp is not None else "?"
+        return pos if frame.source.is_config else f"{frame.source.path}:{pos}"
+
+    def suffix(self, skip: int = 0) -> str:
+        """`` (in command 'x' invoked at 3:9, in job 'b' invoked at 9:9)``, innermost first."""
+        frames = self.frames[: len(self.frames) - skip] if skip else self.frames
+        if not frames:
+            return ""
+        shown = [
+            f"in {f.kind} '{f.name}' invoked at {self.where(f)}" for f in reversed(frames[-3:])
+        ]
+        if len(frames) > 3:
+            shown.append("...")
+        return " (" + ", ".join(shown) + ")"
+
+    def report(
+        self,
+        source: Source,
+        loc: Loc,
+        code: str,
+        message: str,
+        *,
+        severity: Severity = Severity.ERROR,
+        hint: Optional[str] = None,
+        key: bool = False,
+        context: bool = True,
+        sub: Optional[Tuple[int, int]] = None,
+        text: Optional[str] = None,
+    ) -> None:
+        """Record a finding at ``loc`` of ``source``.
+
+        ``context`` appends the expansion-stack suffix. ``sub=(offset, length)`` narrows
+        the position to part of a single-line string scalar whose value is ``text``.
+        """
+        sp = source.span(loc, key=key)
+        if sp is None:
+            line, col, eline, ecol = 1, 1, 0, 0
+        else:
+            line, col = sp.start.line, sp.start.column
+            eline, ecol = sp.end.line, sp.end.column
+            if sub is not None and text is not None and source.sm is not None:
+                narrowed = _narrow(source.sm, sp, text, sub)
+                if narrowed is not None:
+                    line, col, eline, ecol = narrowed
+        if self.demote is not None and severity is Severity.ERROR:
+            severity = Severity.WARNING
+            hint = f"{hint}; {self.demote}" if hint else self.demote
+        dedupe = (source.path, line, col, code, message)
+        at = self._seen.get(dedupe)
+        if at is not None and not (
+            severity is Severity.ERROR and self.diagnostics[at].severity is not Severity.ERROR
+        ):
+            return
+        full = message + (self.suffix() if context else "")
+        diag = Diagnostic(
+            code=code,
+            message=full,
+            severity=severity,
+            path=source.path,
+            line=line,
+            column=col,
+            end_line=eline,
+            end_column=ecol,
+            hint=hint,
+        )
+        if at is not None:  # an error where a demoted warning was: the error wins
+            self.diagnostics[at] = diag
+            return
+        self._seen[dedupe] = len(self.diagnostics)
+        self.diagnostics.append(diag)
+
+
+def _narrow(
+    sm: SourceMap, sp: Span, text: str, sub: Tuple[int, int]
+) -> Optional[Tuple[int, int, int, int]]:
+    """Position of ``text[offset:offset+length]`` when the scalar is written on one line
+    exactly as its value (plain or simply quoted); ``None`` when that cannot be known."""
+    if sp.start.line != sp.end.line or "\n" in text:
+        return None
+    lines = sm.lines
+    if sp.start.line - 1 >= len(lines):
+        return None
+    raw = lines[sp.start.line - 1][sp.start.column - 1 : sp.end.column - 1]
+    if raw == text:
+        base = sp.start.column
+    elif len(raw) == len(text) + 2 and raw[0] in "'\"" and raw[1:-1] == text:
+        base = sp.start.column + 1
+    else:
+        return None
+    offset, length = sub
+    col = base + max(0, min(offset, len(text)))
+    return sp.start.line, col, sp.start.line, col + max(length, 1)

@@ -1,0 +1,89 @@
+"""Matrix expansion (R10.7): combinations, ``exclude``, and member names.
+
+The member-naming rule is disputed (R10.7.5): CircleCI's language server and an Ideas-board
+post join values in the parameters' *declared* order, two documentation examples in
+*alphabetical order of parameter name*. We implement the declared-order reading; the whole
+rule lives in :func:`matrix_member_name` so swapping it is a one-line change
+(:data:`MEMBER_VALUE_ORDER`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ...expr import template_string
+
+__all__ = [
+    "MEMBER_VALUE_ORDER",
+    "combination_count",
+    "matrix_combinations",
+    "matrix_member_name",
+    "value_text",
+]
+
+#: ``"declared"`` (LS, implemented) or ``"alphabetical"`` (the docs' examples).
+MEMBER_VALUE_ORDER = "declared"
+
+
+def value_text(value: Any) -> str:
+    """A matrix value as it appears in names and is compared in ``exclude``: its YAML
+    string form (``"0.1"`` and ``0.1`` both give ``0.1``; ``true`` gives ``true``)."""
+    return template_string(value)
+
+
+def combination_count(parameters: Sequence[Tuple[str, Sequence[Any]]]) -> int:
+    count = 1
+    for _, values in parameters:
+        count *= len(values)
+    return count
+
+
+def matrix_combinations(
+    parameters: Sequence[Tuple[str, Sequence[Any]]], excludes: Sequence[Mapping[str, Any]]
+) -> List[Dict[str, Any]]:
+    """Every combination, the first declared parameter varying slowest (R10.7.2), minus
+    those matching all keys of some ``exclude`` entry (compared by YAML text, so
+    ``exclude: {v: 3.8}`` removes the combination with ``"3.8"``).
+
+    Callers bound the size first with :func:`combination_count`.
+    """
+    combos: List[Dict[str, Any]] = [{}]
+    for name, values in parameters:
+        combos = [{**c, name: v} for c in combos for v in values]
+    if not excludes:
+        return combos
+    keyed = [{k: value_text(v) for k, v in ex.items()} for ex in excludes]
+    out = []
+    for c in combos:
+        texts = {k: value_text(v) for k, v in c.items()}
+        if not any(all(k in texts and texts[k] == v for k, v in ex.items()) for ex in keyed):
+            out.append(c)
+    return out
+
+
+def matrix_member_name(
+    job: str,
+    name: Optional[str],
+    name_uses_matrix: bool,
+    combination: Mapping[str, Any],
+    index: int,
+    total: int,
+) -> str:
+    """The name of member ``index`` (0-based) of ``total`` surviving combinations, in the
+    LS's order of precedence (R10.7.5):
+
+    1. a ``name:`` using ``<< matrix.x >>`` — already rendered for this member by the
+       caller (``name_uses_matrix``);
+    2. any other ``name:`` — as written when only one combination survives, else suffixed
+       ``-1``, ``-2``, … in production order;
+    3. a matrix parameter called ``name`` — its value;
+    4. ``job-v1-v2…``, values joined with ``-`` in :data:`MEMBER_VALUE_ORDER`.
+    """
+    if name is not None:
+        if name_uses_matrix or total == 1:
+            return name
+        return f"{name}-{index + 1}"
+    if "name" in combination:
+        return value_text(combination["name"])
+    keys = list(combination) if MEMBER_VALUE_ORDER == "declared" else sorted(combination)
+    return "-".join([job, *(value_text(combination[k]) for k in keys)])

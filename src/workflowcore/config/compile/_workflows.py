@@ -1,0 +1,643 @@
+"""Workflows: invocations expanded into the processed job list (R2.2, R2.5, R2.7, R2.9,
+R10.7).
+
+Every workflow's invocations become *members*: one per plain invocation, one per surviving
+matrix combination, and for a job-group its jobs plus a synthetic entry and exit job.
+Members are then numbered across the whole config (R2.5.1: a name used more than once
+becomes ``name-1``, ``name-2``, … in config order), ``requires`` are resolved within
+each workflow (a matrix alias or job-group name stands for all its jobs), jobs are
+compiled, and workflow ``when``/``unless`` decide which workflows remain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+import yaml
+
+from ...diagnostics import Severity
+from ...expr import (
+    ExprError,
+    LogicError,
+    check_logic,
+    evaluate_bool,
+    evaluate_logic,
+    is_pipeline_value,
+    parse_expression,
+    template_string,
+)
+from ._context import Ctx
+from ._diag import Frame, Loc
+from ._expand import Expander, Spliced
+from ._limits import MAX_MATRIX_JOBS
+from ._logic import lenient_logic
+from ._matrix import combination_count, matrix_combinations, matrix_member_name
+from ._orbs import Element, Namespace, Opaque, lookup
+from ._render import Scope
+
+__all__ = ["Member", "WorkflowCompiler"]
+
+#: Invocation keys that are not job arguments.
+_INVOCATION_KEYS = frozenset(
+    {
+        "name",
+        "requires",
+        "context",
+        "type",
+        "filters",
+        "matrix",
+        "pre-steps",
+        "post-steps",
+        "serial-group",
+        "override-with",
+    }
+)
+#: Invocation keys kept in the processed workflow (R10.9.1 + serial-group for planning).
+_KEPT_KEYS = ("context", "filters", "type", "serial-group")
+_GROUP_KEYS = frozenset({"name", "requires", "filters", "serial-group"})
+_MAX_ALIAS_HOPS = 16
+
+
+@dataclass
+class Member:
+    """One job of a processed workflow, before and after naming."""
+
+    workflow: str
+    src_loc: Loc
+    ref: str
+    base: str
+    kept: Dict[str, Any] = field(default_factory=dict)
+    requires: List[Any] = field(default_factory=list)
+    approval: bool = False
+    element: Union[Element, Opaque, None] = None
+    values: Optional[Dict[str, Any]] = None
+    pre: Optional[Spliced] = None
+    post: Optional[Spliced] = None
+    synthetic: Optional[Dict[str, Any]] = None
+    cacheable: bool = False
+    final: str = ""
+    aliases: Tuple[str, ...] = ()
+    ref_loc: Loc = ()
+    demote: Optional[str] = None
+
+
+class WorkflowCompiler:
+    """Expands, names and compiles every workflow of a 2.1 config."""
+
+    def __init__(self, ctx: Ctx, ex: Expander, root: Namespace, job_groups: Dict[str, Any]) -> None:
+        self.ctx = ctx
+        self.ex = ex
+        self.r = ctx.renderer
+        self.rep = ctx.reporter
+        self.root = root
+        self.src = ctx.config
+        self.job_groups = job_groups
+        self.jobs: Dict[str, Any] = {}
+        self.opaque_jobs: set[str] = set()
+        self.skipped: Dict[str, str] = {}
+
+    # -- collecting members ----------------------------------------------------------
+    def collect(self, name: str, wf: Dict[str, Any]) -> List[Member]:
+        members: List[Member] = []
+        jobs = wf.get("jobs")
+        if not isinstance(jobs, list):
+            return members
+        demote = None
+        if self.ctx.lint and ("when" in wf or "unless" in wf):
+            demote = (
+                f"a warning, not an error: workflow '{name}' has a when/unless "
+                "condition, so this only fails pipelines that run it"
+            )
+        self.rep.demote = demote
+        try:
+            for i, item in enumerate(jobs):
+                members.extend(self._invocation(name, item, ("workflows", name, "jobs", i), None))
+        finally:
+            self.rep.demote = None
+        for m in members:
+            m.demote = demote
+        return members
+
+    def _split(self, item: Any, loc: Loc) -> Optional[Tuple[str, Dict[str, Any], Loc, Loc]]:
+        if isinstance(item, str):
+            ref: Any = item
+            args: Any = {}
+            ref_loc, args_loc = loc, loc
+        elif isinstance(item, dict) and item:
+            ref, args = next(iter(item.items()))
+            ref_loc, args_loc = (*loc, ref), (*loc, ref)
+            if not isinstance(args, dict):
+                args = {}
+        else:
+            return None
+        if isinstance(ref, str) and "<<" in ref:
+            ref = self.r.render_str(ref, Scope(), self.src, loc)
+        if not isinstance(ref, str):
+            return None
+        return ref, args, ref_loc, args_loc
+
+    def _invocation(self, wname: str, item: Any, loc: Loc, group: Optional[str]) -> List[Member]:
+        split = self._split(item, loc)
+        if split is None:
+            return []
+        ref, args, ref_loc, args_loc = split
+        is_group = ref in self.job_groups and not isinstance(lookup(self.root, "job", ref), Element)
+        if ref in self.job_groups and not is_group:
+            self.rep.report(
+                self.src,
+                ref_loc,
+                "job-group-conflict",
+                f"'{ref}' names both a job and a job-group",
+                key=True,
+                hint="rename one of them; the job is used here",
+            )
+        if is_group and args.get("type") != "approval":
+            if group is not None:
+                self.rep.report(
+                    self.src,
+                    ref_loc,
+                    "job-group-nested",
+                    f'Job group "{group}" cannot reference job group "{ref}" '
+                    "-- nesting is not supported",
+                    key=True,
+                )
+                return []
+            return self._group(wname, ref, args, loc, ref_loc, args_loc)
+        return self._job_members(wname, ref, args, loc, ref_loc, args_loc)
+
+    def _job_members(
+        self, wname: str, ref: str, args: Dict[str, Any], loc: Loc, ref_loc: Loc, args_loc: Loc
+    ) -> List[Member]:
+        approval = args.get("type") == "approval"
+        element: Union[Element, Opaque, None] = None
+        if not approval:
+            element = self._resolve_job(ref, args, ref_loc, args_loc)
+        matrix = args.get("matrix")
+        if matrix is not None:
+            combos, alias = self._matrix(matrix, ref, (*args_loc, "matrix"))
+        else:
+            combos, alias = [None], ""
+        name_raw = args.get("name")
+        uses_matrix = isinstance(name_raw, str) and "matrix." in name_raw and "<<" in name_raw
+        plain = {k: v for k, v in args.items() if k not in _INVOCATION_KEYS}
+        out: List[Member] = []
+        for idx, combo in enumerate(combos):
+            scope = Scope(None, combo, False)
+            name = None
+            if name_raw is not None:
+                rendered = self.r.render(name_raw, scope, self.src, (*args_loc, "name"))
+                name = rendered if isinstance(rendered, str) else str(rendered)
+            if combo is None:
+                base = name if name is not None else ref
+            else:
+                base = matrix_member_name(ref, name, uses_matrix, combo, idx, len(combos))
+            m = Member(wname, loc, ref, base, approval=approval, element=element, ref_loc=ref_loc)
+            m.requires = self._requires(args, scope, args_loc)
+            for key in _KEPT_KEYS:
+                if key in args:
+                    m.kept[key] = self.r.render(args[key], scope, self.src, (*args_loc, key))
+            if combo is not None:
+                m.aliases = tuple(
+                    dict.fromkeys(a for a in (alias, name if not uses_matrix else None) if a)
+                )
+            if not approval and element is not None:
+                self._bind(m, element, plain, combo, scope, args, ref_loc, args_loc)
+            self.ctx.spend(1, self.src, loc)
+            out.append(m)
+        return out
+
+    def _bind(
+        self,
+        m: Member,
+        element: Union[Element, Opaque],
+        plain: Dict[str, Any],
+        combo: Optional[Dict[str, Any]],
+        scope: Scope,
+        args: Dict[str, Any],
+        ref_loc: Loc,
+        args_loc: Loc,
+    ) -> None:
+        for key, attr in (("pre-steps", "pre"), ("post-steps", "post")):
+            if args.get(key) is not None:
+                setattr(
+                    m,
+                    attr,
+                    self.ex.expand_steps(args[key], scope, self.root, self.src, (*args_loc, key)),
+                )
+        if isinstance(element, Opaque):
+            given = {k: self.r.render(v, scope, self.src, (*args_loc, k)) for k, v in plain.items()}
+            if combo:
+                given.update(combo)
+            m.values = given
+            return
+        m.values = self.ex.bind(
+            element,
+            plain,
+            call=f"job '{m.ref}'",
+            scope=scope,
+            ns=self.root,
+            source=self.src,
+            loc=ref_loc,
+            args_loc=args_loc,
+            # A matrix parameter called `name` names the member (R10.7.5); like the
+            # invocation's own `name:` it is not a job argument.
+            pre_rendered=None if combo is None else {k: v for k, v in combo.items() if k != "name"},
+        )
+        m.cacheable = not plain and combo is None and m.pre is None and m.post is None
+
+    def _resolve_job(
+        self, ref: str, args: Dict[str, Any], ref_loc: Loc, args_loc: Loc
+    ) -> Union[Element, Opaque, None]:
+        ow = args.get("override-with")
+        if isinstance(ow, str):
+            found = lookup(self.root, "job", ow)
+            if found is not None:
+                return self._follow_alias(found, (*args_loc, "override-with"))
+        found = lookup(self.root, "job", ref)
+        if found is None:
+            hint = None
+            if lookup(self.root, "command", ref) is not None:
+                hint = f"{ref} is a command, not a job: a workflow runs jobs"
+            self.rep.report(
+                self.src,
+                ref_loc,
+                "job-unknown",
+                f"Cannot find a definition for job named {ref}",
+                key=True,
+                hint=hint,
+                context=False,
+            )
+            return None
+        return self._follow_alias(found, ref_loc)
+
+    def _follow_alias(
+        self, found: Union[Element, Opaque], loc: Loc
+    ) -> Union[Element, Opaque, None]:
+        """A job defined as a string (``build: orb/build``) stands for that job."""
+        seen: List[str] = []
+        cur: Union[Element, Opaque, None] = found
+        while isinstance(cur, Element) and isinstance(cur.body, str):
+            if cur.ref in seen or len(seen) > _MAX_ALIAS_HOPS:
+                self.rep.report(
+                    cur.ns.source,
+                    cur.loc,
+                    "job-alias-cycle",
+                    "Job aliases refer to each other in a cycle: " + " -> ".join([*seen, cur.ref]),
+                    context=False,
+                )
+                return None
+            seen.append(cur.ref)
+            target = cur.body
+            nxt = lookup(cur.ns, "job", target)
+            if nxt is None:
+                self.rep.report(
+                    cur.ns.source,
+                    cur.loc,
+                    "job-unknown",
+                    f"Cannot find a definition for job named {target}",
+                    context=False,
+                )
+                return None
+            cur = nxt
+        return cur
+
+    def _requires(self, args: Dict[str, Any], scope: Scope, args_loc: Loc) -> List[Any]:
+        raw = args.get("requires")
+        if raw is None:
+            return []
+        rendered = self.r.render(raw, scope, self.src, (*args_loc, "requires"))
+        if isinstance(rendered, (str, dict)):
+            rendered = [rendered]  # a scalar `requires: build` (R2.3.6) reads as a list
+        return list(rendered) if isinstance(rendered, list) else []
+
+    def _matrix(
+        self, matrix: Any, ref: str, loc: Loc
+    ) -> Tuple[List[Optional[Dict[str, Any]]], str]:
+        alias = ref
+        if isinstance(matrix, dict) and matrix.get("alias") is not None:
+            a = self.r.render(matrix["alias"], Scope(), self.src, (*loc, "alias"))
+            alias = a if isinstance(a, str) else str(a)
+        params = matrix.get("parameters") if isinstance(matrix, dict) else None
+        if not isinstance(params, dict) or not params:
+            self.rep.report(
+                self.src,
+                loc,
+                "matrix-invalid",
+                "A matrix needs 'parameters': a mapping of parameter names to lists of values",
+                key=True,
+            )
+            return [], alias
+        rendered = self.r.render(params, Scope(), self.src, (*loc, "parameters"))
+        plist: List[Tuple[str, List[Any]]] = []
+        for p, values in rendered.items():
+            if values is None:
+                self.rep.report(
+                    self.src,
+                    (*loc, "parameters", p),
+                    "matrix-empty",
+                    f"Matrix parameter '{p}' is null; the matrix will produce 0 jobs",
+                    severity=Severity.WARNING,
+                )
+                return [], alias
+            if not isinstance(values, list):
+                self.rep.report(
+                    self.src,
+                    (*loc, "parameters", p),
+                    "matrix-invalid",
+                    f"Matrix parameter '{p}' must be a list of values",
+                )
+                return [], alias
+            plist.append((p, values))
+        count = combination_count(plist)
+        if count > MAX_MATRIX_JOBS:
+            self.rep.report(
+                self.src,
+                loc,
+                "matrix-too-large",
+                f"The {alias} build matrix expands to {count} jobs. Matrices "
+                f"cannot generate more than {MAX_MATRIX_JOBS} jobs.",
+                key=True,
+            )
+            return [], alias
+        excl_raw = matrix.get("exclude")
+        excludes: List[Dict[str, Any]] = []
+        if excl_raw is not None:
+            excl = self.r.render(excl_raw, Scope(), self.src, (*loc, "exclude"))
+            if isinstance(excl, list):
+                excludes = [e for e in excl if isinstance(e, dict)]
+        combos = matrix_combinations(plist, excludes)
+        if not combos:
+            self.rep.report(
+                self.src,
+                loc,
+                "matrix-empty",
+                "Every combination of this matrix is excluded; it produces 0 jobs",
+                severity=Severity.WARNING,
+                key=True,
+            )
+        return list(combos), alias
+
+    # -- job-groups ------------------------------------------------------------------
+    def _group(
+        self, wname: str, gref: str, args: Dict[str, Any], loc: Loc, ref_loc: Loc, args_loc: Loc
+    ) -> List[Member]:
+        for k in args:
+            if k not in _GROUP_KEYS:
+                self.rep.report(
+                    self.src,
+                    (*args_loc, k),
+                    "job-group-invalid",
+                    f"'{k}' is not allowed on a job-group invocation; only "
+                    "name, requires, filters and serial-group are",
+                    key=True,
+                )
+        gname = gref
+        if args.get("name") is not None:
+            n = self.r.render(args["name"], Scope(), self.src, (*args_loc, "name"))
+            gname = n if isinstance(n, str) else str(n)
+        gdef = self.job_groups.get(gref)
+        gjobs = gdef.get("jobs") if isinstance(gdef, dict) else None
+        inner: List[Member] = []
+        if isinstance(gjobs, list):
+            for gi, item in enumerate(gjobs):
+                inner.extend(self._invocation(wname, item, ("job-groups", gref, "jobs", gi), gref))
+        serial = "serial-group" in args
+        scope = Scope()
+        entry = Member(
+            wname,
+            loc,
+            gref,
+            f"{gname}-start",
+            ref_loc=ref_loc,
+            synthetic={"type": "lock" if serial else "no-op"},
+        )
+        entry.requires = self._requires(args, scope, args_loc)
+        for key in ("filters", "serial-group"):
+            if key in args:
+                entry.kept[key] = self.r.render(args[key], scope, self.src, (*args_loc, key))
+        local = {m.base for m in inner} | {a for m in inner for a in m.aliases}
+        required: set[str] = set()
+        for m in inner:
+            for req in m.requires:
+                rname, _ = _req_parts(req)
+                if rname is not None and rname in local:
+                    required.add(rname)
+        leaves = [m.base for m in inner if m.base not in required and not set(m.aliases) & required]
+        for m in inner:
+            m.base = f"{gname}-{m.base}"
+            m.aliases = tuple(f"{gname}-{a}" for a in m.aliases)
+            rewritten = []
+            for req in m.requires:
+                rname, status = _req_parts(req)
+                if rname is not None and rname in local:
+                    rname = f"{gname}-{rname}"
+                    req = rname if status is None else {rname: status}
+                rewritten.append(req)
+            m.requires = rewritten or [entry.base]
+        exit_ = Member(
+            wname,
+            loc,
+            gref,
+            f"{gname}-end",
+            ref_loc=ref_loc,
+            synthetic={"type": "unlock" if serial else "no-op"},
+            aliases=(gname,),
+        )
+        exit_.requires = [f"{gname}-{b}" for b in dict.fromkeys(leaves)] or [entry.base]
+        if serial:
+            exit_.kept["serial-group"] = entry.kept["serial-group"]
+        self.ctx.spend(2 + len(inner), self.src, loc)
+        return [entry, *inner, exit_]
+
+    # -- naming, requires, compiling ---------------------------------------------------
+    @staticmethod
+    def number(all_members: List[Member]) -> None:
+        """R2.5.1: names used more than once in the config are numbered in config order."""
+        counts = Counter(m.base for m in all_members)
+        seen: Counter[str] = Counter()
+        for m in all_members:
+            if counts[m.base] > 1:
+                seen[m.base] += 1
+                m.final = f"{m.base}-{seen[m.base]}"
+            else:
+                m.final = m.base
+
+    def resolve_requires(self, members: List[Member]) -> None:
+        by_base: Dict[str, List[Member]] = {}
+        by_alias: Dict[str, List[Member]] = {}
+        finals = {m.final for m in members}
+        for m in members:
+            by_base.setdefault(m.base, []).append(m)
+            for a in m.aliases:
+                by_alias.setdefault(a, []).append(m)
+        for m in members:
+            if not m.requires:
+                continue
+            out: List[Any] = []
+            for req in m.requires:
+                rname, status = _req_parts(req)
+                targets: Optional[List[str]] = None
+                if rname is not None:
+                    direct = by_base.get(rname, [])
+                    if len(direct) == 1:
+                        targets = [direct[0].final]
+                    elif rname in by_alias and not direct:
+                        targets = [x.final for x in by_alias[rname]]
+                    elif not direct and rname in finals:
+                        targets = [rname]
+                if targets is None:
+                    out.append(req)
+                else:
+                    out.extend(t if status is None else {t: status} for t in targets)
+            self.ctx.spend(len(out), self.src, m.src_loc)
+            m.requires = out
+
+    def compile_members(self, members: List[Member]) -> None:
+        cache: Dict[Tuple[int, str], Tuple[Dict[str, Any], List[Loc]]] = {}
+        for m in members:
+            if m.approval or m.final in self.jobs:
+                continue
+            if m.synthetic is not None:
+                self.jobs[m.final] = m.synthetic
+                self.ctx.origins[("jobs", m.final)] = m.src_loc
+                continue
+            el = m.element
+            if el is None:
+                continue
+            if isinstance(el, Opaque):
+                job: Dict[str, Any] = {"opaque": True, "orb": el.ns.ref, "job": el.ref}
+                if m.values:
+                    job["parameters"] = m.values
+                if m.pre is not None:
+                    job["pre-steps"] = list(m.pre)
+                if m.post is not None:
+                    job["post-steps"] = list(m.post)
+                self.jobs[m.final] = job
+                self.opaque_jobs.add(m.final)
+                self.ctx.origins[("jobs", m.final)] = m.src_loc
+                continue
+            key = (id(el.ns), el.name)
+            hit = cache.get(key) if m.cacheable else None
+            if hit is None:
+                self.rep.frames.append(Frame("job", m.final, self.src, m.ref_loc))
+                self.rep.demote = m.demote
+                try:
+                    hit = self.ex.compile_job(el, m.values or {}, pre=m.pre, post=m.post)
+                finally:
+                    self.rep.frames.pop()
+                    self.rep.demote = None
+                if m.cacheable:
+                    cache[key] = hit
+            job, locs = hit
+            self.jobs[m.final] = job
+            self.ctx.origins[("jobs", m.final)] = el.ns.source.origin(el.loc)
+            for k, sloc in enumerate(locs):
+                self.ctx.origins[("jobs", m.final, "steps", k)] = sloc
+
+    @staticmethod
+    def invocation(m: Member) -> Any:
+        keys: Dict[str, Any] = {}
+        if m.requires:
+            keys["requires"] = m.requires
+        for k in _KEPT_KEYS:
+            if k in m.kept:
+                keys[k] = m.kept[k]
+        return {m.final: keys} if keys else m.final
+
+    # -- when / unless -----------------------------------------------------------------
+    def decide(self, name: str, wf: Dict[str, Any]) -> Optional[str]:
+        """Why workflow ``name`` does not run for this trigger, or ``None`` if it runs.
+        In lint mode conditions are only checked, never decided."""
+        for key in ("when", "unless"):
+            if key not in wf:
+                continue
+            truth = self.condition(wf[key], ("workflows", name, key))
+            if truth is None or self.ctx.lint:
+                continue
+            if truth != (key == "when"):
+                return f"{key}: {_show(wf[key])} is {'true' if truth else 'false'}"
+        return None
+
+    def condition(self, value: Any, loc: Loc) -> Optional[bool]:
+        """Evaluate a workflow condition in one of its three forms (R2.7.2)."""
+        if isinstance(value, str) and "<<" not in value:
+            return self._expression(value, loc)
+        before = self.r.deferred
+        rendered = self.r.render(value, Scope(), self.src, loc)
+        rendered = lenient_logic(
+            rendered,
+            loc,
+            lambda at, msg: self.rep.report(
+                self.src, at, "expr-logic-literal", msg, severity=Severity.WARNING
+            ),
+        )
+        problems = check_logic(rendered)
+        for p in problems:
+            self.rep.report(self.src, (*loc, *p.loc), "expr-logic-invalid", p.message)
+        if problems or self.ctx.lint or self.r.deferred > before:
+            return None
+        try:
+            return evaluate_logic(rendered)
+        except (LogicError, ExprError) as exc:
+            self.rep.report(self.src, loc, "expr-logic-invalid", str(exc))
+            return None
+
+    def _expression(self, text: str, loc: Loc) -> Optional[bool]:
+        try:
+            expr = parse_expression(text)
+        except ExprError as exc:
+            self.rep.report(
+                self.src, loc, "expr-invalid", exc.message, sub=(exc.offset, exc.length), text=text
+            )
+            return None
+        bad = False
+        for ref in expr.references:
+            n = ref.name
+            known = (
+                n in self.ctx.variables
+                if n.startswith("pipeline.parameters.")
+                else (is_pipeline_value(n) or n in self.ctx.variables)
+            )
+            if not known:
+                bad = True
+                self.rep.report(
+                    self.src,
+                    loc,
+                    "expr-unknown-variable",
+                    f'Referred to a variable "{n}" that does not exist',
+                    sub=(ref.offset, ref.length),
+                    text=text,
+                )
+        if bad or self.ctx.lint:
+            return None
+        try:
+            return evaluate_bool(expr, self.ctx.variables)
+        except ExprError as exc:
+            self.rep.report(
+                self.src, loc, "expr-invalid", exc.message, sub=(exc.offset, exc.length), text=text
+            )
+            return None
+
+
+def _req_parts(req: Any) -> Tuple[Optional[str], Any]:
+    if isinstance(req, str):
+        return req, None
+    if isinstance(req, dict) and len(req) == 1:
+        ((k, v),) = req.items()
+        return (k if isinstance(k, str) else None), v
+    return None, None
+
+
+def _show(value: Any) -> str:
+    """A condition as the user wrote it, on one line (for skip reasons)."""
+    if isinstance(value, str):
+        return value.strip()
+    if not isinstance(value, (dict, list)):
+        return template_string(value)
+    try:
+        return str(yaml.safe_dump(value, default_flow_style=True, width=10_000)).strip()
+    except yaml.YAMLError:  # pragma: no cover - plain data always dumps
+        return json.dumps(value, default=str)
