@@ -15,6 +15,7 @@ derives from :class:`WorkflowCoreError`::
     │   └── ExecutorCrashedError
     └── StoreError
         ├── RunNotFoundError
+        ├── RunBusyError          another live process drives that workflow run
         ├── WorkspaceError        a path escaping the workspace, a bad archive member
         └── StoreCorruptedError
 """
@@ -34,6 +35,7 @@ __all__ = [
     "ExecutorError",
     "ExecutorUnavailableError",
     "PlanError",
+    "RunBusyError",
     "RunNotFoundError",
     "SchedulerError",
     "StoreCorruptedError",
@@ -99,6 +101,10 @@ class RunNotFoundError(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
         return str(self.args[0]) if self.args else "run not found"
+
+
+class RunBusyError(StoreError):
+    """The workflow run is being driven by another live process (or runner)."""
 
 
 class WorkspaceError(StoreError):

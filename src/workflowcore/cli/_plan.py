@@ -1,4 +1,10 @@
-"""``workflowcore plan``: which jobs run for a branch or tag, in what order, and why not."""
+"""``workflowcore plan``: which jobs run for a branch or tag, in what order, and why not.
+
+Exit codes: 0 when a plan was computed (also when nothing runs), 1 when the config has
+errors (diagnostics on stderr, as ``validate`` prints them), 2 for a bad invocation — an
+unreadable file, an unknown ``--workflow``, a ``--param`` the config does not declare or
+whose value does not fit its type.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,12 @@ import argparse
 import sys
 
 from ..config import load_file
+from ..diagnostics import Diagnostic
 from ..errors import ConfigError, PlanError
-from ..planning import plan
+from ..planning import Plan, parameter_problems, plan
 from ..reporting.diagnostics import FileReport, format_text
 from ..reporting.plans import PLAN_FORMATS
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err
 from ._trigger import add_trigger_options, trigger_from_args
 
 __all__ = ["add_parser", "run"]
@@ -20,39 +27,77 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser("plan", help="show which jobs run for a branch or tag, and why not",
                        description="Compute the execution plan of every workflow for a "
                                    "trigger. Exit 0 when a plan was computed (also when "
-                                   "nothing runs), 1 when the config has errors.")
-    p.add_argument("path", nargs="?", default=".circleci/config.yml", metavar="PATH")
+                                   "nothing runs), 1 when the config has errors, 2 for a "
+                                   "bad invocation.")
+    p.add_argument("path", nargs="?", default=".circleci/config.yml", metavar="PATH",
+                   help="the config file (default: .circleci/config.yml)")
     add_trigger_options(p)
-    p.add_argument("--workflow", "-w", action="append", default=None,
+    p.add_argument("--workflow", "-w", action="append", default=None, metavar="W",
                    help="only this workflow (repeatable)")
-    p.add_argument("--format", choices=sorted(PLAN_FORMATS), default="text")
+    p.add_argument("--format", "-f", choices=list(PLAN_FORMATS), default="text",
+                   help="text (default), json (versioned, docs/planning.md), mermaid or dot")
     p.add_argument("--orb-dir", default=None,
                    help="local orb sources (default: .circleci/orbs next to the config)")
     p.set_defaults(func=run)
+
+
+def _unique(diags: list[Diagnostic]) -> list[Diagnostic]:
+    """The loader and the compiler may both report one problem (an orb not available
+    offline): print it once."""
+    seen: set[tuple[object, ...]] = set()
+    out: list[Diagnostic] = []
+    for d in diags:
+        key = (d.code, d.line, d.column, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def _select(p: Plan, names: list[str] | None) -> Plan:
+    if not names:
+        return p
+    have = [w.name for w in p.workflows]
+    unknown = [n for n in dict.fromkeys(names) if n not in have]
+    if unknown:
+        raise UsageError(f"no workflow named {', '.join(map(repr, unknown))}; this config "
+                         f"has: {', '.join(have) or 'none'}")
+    return Plan(p.trigger, tuple(w for w in p.workflows if w.name in names), p.diagnostics)
 
 
 def run(args: argparse.Namespace) -> int:
     trigger = trigger_from_args(args)
     try:
         result = load_file(args.path)
+    except IsADirectoryError:
+        err(f"{args.path}: is a directory; give the config file "
+            f"(e.g. {args.path}/.circleci/config.yml)")
+        return EXIT_USAGE
+    except FileNotFoundError:
+        err(f"{args.path}: no such file")
+        return EXIT_USAGE
     except OSError as exc:
         err(f"{args.path}: cannot read: {exc.strerror or exc}")
         return EXIT_USAGE
-    report = FileReport(result.path, result.diagnostics, result.source_map.lines)
+    lines = result.source_map.lines
     if result.errors:
-        sys.stderr.write(format_text([report]))
+        sys.stderr.write(format_text([FileReport(result.path, result.diagnostics, lines)]))
         return EXIT_FAILED
+    problems = parameter_problems(result.data, trigger.parameters)
+    if problems:
+        raise UsageError("; ".join(problems))
     try:
-        p = plan(result, trigger, workflows=args.workflow, orb_dir=args.orb_dir)
+        p = plan(result, trigger, orb_dir=args.orb_dir)
     except ConfigError as exc:
-        sys.stderr.write(format_text([FileReport(result.path, exc.diagnostics,
-                                                 result.source_map.lines)]))
+        diags = _unique([*result.warnings, *exc.diagnostics])
+        sys.stderr.write(format_text([FileReport(result.path, diags, lines)]))
         return EXIT_FAILED
-    except PlanError as exc:
-        err(str(exc))
-        return EXIT_USAGE if args.workflow else EXIT_FAILED
-    if result.warnings:
-        sys.stderr.write(format_text([FileReport(result.path, result.warnings,
-                                                 result.source_map.lines)], summary=False))
+    except PlanError as exc:  # a cycle or duplicate name the loader let through
+        err(f"{args.path}: {exc}")
+        return EXIT_FAILED
+    p = _select(p, args.workflow)
+    warnings = _unique([*result.warnings, *p.diagnostics])
+    if warnings:
+        sys.stderr.write(format_text([FileReport(result.path, warnings, lines)], summary=False))
     sys.stdout.write(PLAN_FORMATS[args.format](p))
     return EXIT_OK

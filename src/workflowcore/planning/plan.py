@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ..diagnostics import Diagnostic
+
 __all__ = [
     "TERMINAL_STATUSES",
     "ExcludedJob",
@@ -100,10 +102,16 @@ class PlannedWorkflow:
 
 @dataclass(frozen=True)
 class Plan:
-    """Every workflow of a config planned for one trigger."""
+    """Every workflow of a config planned for one trigger, in config order.
+
+    ``trigger`` is the trigger as plain data (``Trigger.to_dict()``, parameters typed).
+    ``diagnostics`` holds the warnings found while compiling the config for this trigger
+    (e.g. an orb that is not available offline); they are not part of :meth:`to_dict`.
+    """
 
     trigger: Mapping[str, Any]
     workflows: tuple[PlannedWorkflow, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = field(default=(), compare=False)
 
     def workflow(self, name: str) -> PlannedWorkflow:
         for w in self.workflows:
