@@ -225,7 +225,7 @@ workflows:
     assert job["steps"][0] == {
         "run": {"command": "echo << pipeline.git.branch >> << pipeline.number >>"}
     }
-    assert [d.code for d in r.errors] == ["command-unknown"]
+    assert [d.code for d in r.errors] == ["command-undefined"]
 
 
 def test_to_yaml_round_trips_and_never_uses_anchors() -> None:

@@ -334,7 +334,7 @@ class _Compile:
             self.rep.report(
                 ns.source,
                 (*loc, i),
-                "command-unknown",
+                "command-undefined",
                 f"Cannot find a definition for command named {name}",
             )
 

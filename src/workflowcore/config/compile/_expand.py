@@ -277,7 +277,7 @@ class Expander:
         self.rep.report(
             source,
             loc,
-            f"{kind}-unknown",
+            f"{kind}-undefined",
             f"Cannot find a definition for {kind} named {name}",
             hint=hint,
         )

@@ -264,7 +264,7 @@ class WorkflowCompiler:
             self.rep.report(
                 self.src,
                 ref_loc,
-                "job-unknown",
+                "job-undefined",
                 f"Cannot find a definition for job named {ref}",
                 key=True,
                 hint=hint,
@@ -296,7 +296,7 @@ class WorkflowCompiler:
                 self.rep.report(
                     cur.ns.source,
                     cur.loc,
-                    "job-unknown",
+                    "job-undefined",
                     f"Cannot find a definition for job named {target}",
                     context=False,
                 )
