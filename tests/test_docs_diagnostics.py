@@ -24,7 +24,7 @@ BLOCK = re.compile(r"```((?:yaml|path)[^\n]*)\n(.*?)```\n+```text\n(.*?)```", re
 FAMILIES = ("yaml", "schema", "requires", "job", "filter", "approval", "executor", "command",
             "param", "expr", "template", "matrix", "orb", "workflow", "workflows", "version",
             "top-level", "step", "context", "config")
-CODE = re.compile(r"^(%s)-[a-z0-9-]+$" % "|".join(FAMILIES))
+CODE = re.compile(r"^({})-[a-z0-9-]+$".format("|".join(FAMILIES)))
 # Code-shaped strings that are config keys, not diagnostic codes.
 NOT_CODES = {"job-groups"}
 # Modules whose code-shaped strings are diagnostics (runtime event names are not).

@@ -64,7 +64,46 @@ _EXPORTS: dict[str, str] = {
     "SubprocessExecutor": "workflowcore.runtime.executors.subprocess",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "BaseExecutor",
+    "CompileResult",
+    "Config",
+    "ConfigError",
+    "CycleError",
+    "Diagnostic",
+    "ExcludedJob",
+    "Executor",
+    "ExecutorError",
+    "ExecutorUnavailableError",
+    "JobRequest",
+    "JobResult",
+    "JobStatus",
+    "LoadResult",
+    "MockExecutor",
+    "Plan",
+    "PlanError",
+    "PlannedJob",
+    "PlannedWorkflow",
+    "RunNotFoundError",
+    "Scheduler",
+    "SchedulerError",
+    "Severity",
+    "StoreError",
+    "SubprocessExecutor",
+    "Trigger",
+    "WorkflowCoreError",
+    "WorkflowStatus",
+    "WorkspaceError",
+    "__version__",
+    "compile",
+    "load",
+    "load_file",
+    "load_file_or_raise",
+    "load_or_raise",
+    "plan",
+    "rerun_from_failed",
+    "to_yaml",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -82,12 +121,29 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
     from ._compile import compile
-    from .config import (CompileResult, Config, LoadResult, load, load_file,
-                         load_file_or_raise, load_or_raise, to_yaml)
+    from .config import (
+        CompileResult,
+        Config,
+        LoadResult,
+        load,
+        load_file,
+        load_file_or_raise,
+        load_or_raise,
+        to_yaml,
+    )
     from .diagnostics import Diagnostic, Severity
-    from .errors import (ConfigError, CycleError, ExecutorError, ExecutorUnavailableError,
-                         PlanError, RunNotFoundError, SchedulerError, StoreError,
-                         WorkflowCoreError, WorkspaceError)
+    from .errors import (
+        ConfigError,
+        CycleError,
+        ExecutorError,
+        ExecutorUnavailableError,
+        PlanError,
+        RunNotFoundError,
+        SchedulerError,
+        StoreError,
+        WorkflowCoreError,
+        WorkspaceError,
+    )
     from .planning import ExcludedJob, Plan, PlannedJob, PlannedWorkflow, Trigger, plan
     from .runtime.executor import BaseExecutor, Executor, JobRequest, JobResult
     from .runtime.executors.mock import MockExecutor

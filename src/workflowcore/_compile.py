@@ -15,7 +15,7 @@ from .planning import Trigger
 __all__ = ["compile"]
 
 
-def compile(  # noqa: A001 - the name users expect (workflowcore.compile)
+def compile(
     config: LoadResult | Config | Mapping[str, Any],
     pipeline: Trigger | Mapping[str, Any] | None = None,
     *,
@@ -51,4 +51,6 @@ def compile(  # noqa: A001 - the name users expect (workflowcore.compile)
         values = pipeline
     params.update(parameters or {})
     return compile_config(data, source_map=source_map, parameters=params,
-                          pipeline_values=values, orb_dir=orb_dir, lint=pipeline is None)
+                          pipeline_values=values,
+                          orb_dir=None if orb_dir is None else os.fspath(orb_dir),
+                          lint=pipeline is None)

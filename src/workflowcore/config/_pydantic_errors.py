@@ -39,10 +39,9 @@ def data_loc(data: Any, loc: Sequence[Any]) -> tuple[Any, ...]:
     out: list[Any] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_map = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_map or in_list:
             out.append(part)
             node = node[part]
     return tuple(out)
@@ -84,13 +83,13 @@ def translate_validation_error(
     import difflib
 
     raw = exc.errors(include_url=False)
-    items: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    items: list[tuple[tuple[Any, ...], Any]] = []
     for err in raw:
         items.append((data_loc(data, err["loc"]), err))
     # Drop errors shadowed by a more specific one below the same place: a union's
     # "expected a string" next to the mapping branch's "unknown key" deeper down.
     locs = {dl for dl, _ in items}
-    kept: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    kept: list[tuple[tuple[Any, ...], Any]] = []
     seen: set[tuple[Any, ...]] = set()
     for dl, err in items:
         etype = err["type"]

@@ -73,8 +73,8 @@ _KNOWN_COLLECTION_TAGS = {
     "!",
 }
 
-_TRUE = frozenset("yes Yes YES true True TRUE on On ON".split())
-_FALSE = frozenset("no No NO false False FALSE off Off OFF".split())
+_TRUE = frozenset(["yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"])
+_FALSE = frozenset(["no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"])
 _NULLS = frozenset(["", "~", "null", "Null", "NULL"])
 # SnakeYAML's Resolver (YAML 1.1) patterns.
 _INT_RE = re.compile(

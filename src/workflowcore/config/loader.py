@@ -211,7 +211,12 @@ def _ignored_key_diagnostics(config: Config, data: Any, sm: SourceMap) -> list[D
         parent = tuple(loc)
         node: Any = data
         for part in parent:
-            node = node[part] if isinstance(node, (dict, list)) else None
+            if isinstance(node, dict):
+                node = node.get(part)
+            elif isinstance(node, list) and isinstance(part, int):
+                node = node[part]
+            else:
+                node = None
         if isinstance(node, dict) and len(node) > 1 and key != next(iter(node)) and \
                 len(parent) >= 2 and parent[-2] in ("steps", "pre-steps", "post-steps"):
             continue  # a several-key step map: the step-extra-keys check explains it

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Sequence, Tuple, Union
 
 from ..diagnostics import Diagnostic, Position, Severity, Span
 
-__all__ = ["PMap", "PSeq", "PScalar", "SourceMap"]
+__all__ = ["PMap", "PScalar", "PSeq", "SourceMap"]
 
 
 class _Mark:

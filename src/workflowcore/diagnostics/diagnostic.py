@@ -72,7 +72,8 @@ class Diagnostic:
         return Span(Position(self.line, self.column), Position(self.end_line, self.end_column))
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message} [{self.code}]"
+        return (f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message} "
+                f"[{self.code}]")
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape (documented in docs/diagnostics.md)."""

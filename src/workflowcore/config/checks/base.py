@@ -10,14 +10,14 @@ step as a string or a single-key map) once, so each check sees one shape.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence, Tuple
 
 from ...diagnostics import Diagnostic, Severity
 from ..sourcemap import SourceMap
 
 __all__ = ["BUILTIN_STEPS", "Check", "Context", "Invocation", "Step", "walk"]
 
-Loc = tuple  # tuple[str | int, ...]
+Loc = Tuple[Any, ...]  # ("jobs", "build", "steps", 2) — keys and list indices
 
 #: Steps CircleCI provides; anything else is a command invocation.
 BUILTIN_STEPS = frozenset(

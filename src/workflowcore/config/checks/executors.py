@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .base import Check, Context
 from ._util import did_you_mean
+from .base import Check, Context, Loc
 
 __all__ = ["ExecutorsCheck"]
 
@@ -17,7 +17,7 @@ _KINDS = ("docker", "machine", "macos", "windows", "executor")
 class ExecutorsCheck(Check):
     codes = ("executor-undefined", "executor-conflict", "executor-missing")
 
-    def visit_job(self, ctx: Context, name: str, job: Mapping[str, Any], loc: tuple) -> None:
+    def visit_job(self, ctx: Context, name: str, job: Mapping[str, Any], loc: Loc) -> None:
         typ = job.get("type", "build")
         if typ not in ("build", None):
             return

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from ...diagnostics import Severity
 from ...expr import check_re2
-from .base import Check, Context, Invocation
+from .base import Check, Context, Invocation, Loc
 
 __all__ = ["FiltersCheck", "has_tag_filter"]
 
@@ -44,7 +44,7 @@ class FiltersCheck(Check):
         "job-branches-ignored",
     )
 
-    def visit_job(self, ctx: Context, name: str, job: Mapping[str, Any], loc: tuple) -> None:
+    def visit_job(self, ctx: Context, name: str, job: Mapping[str, Any], loc: Loc) -> None:
         if "branches" in job and ctx.workflows:
             ctx.report(
                 loc + ("branches",),
@@ -56,7 +56,7 @@ class FiltersCheck(Check):
                 hint="move it to the workflow job as 'filters: {branches: ...}'",
             )
 
-    def _check_filter_map(self, ctx: Context, f: Mapping[str, Any], floc: tuple) -> None:
+    def _check_filter_map(self, ctx: Context, f: Mapping[str, Any], floc: Loc) -> None:
         for kind in ("branches", "tags"):
             spec = f.get(kind)
             if not isinstance(spec, dict):
@@ -103,7 +103,7 @@ class FiltersCheck(Check):
                         )
 
     def visit_workflow(
-        self, ctx: Context, name: str, invocations: list[Invocation], loc: tuple
+        self, ctx: Context, name: str, invocations: list[Invocation], loc: Loc
     ) -> None:
         for inv in invocations:
             f = inv.args.get("filters")

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ...diagnostics import Severity
-from .base import Check, Context, Invocation
 from ._util import did_you_mean
+from .base import Check, Context, Invocation, Loc
 
 __all__ = ["NamesCheck"]
 
@@ -32,7 +32,7 @@ class NamesCheck(Check):
     )
 
     def visit_workflow(
-        self, ctx: Context, name: str, invocations: list[Invocation], loc: tuple
+        self, ctx: Context, name: str, invocations: list[Invocation], loc: Loc
     ) -> None:
         jobs = ctx.jobs
         groups = ctx.section("job-groups")
@@ -89,7 +89,8 @@ class NamesCheck(Check):
                             "is a manual approval step"
                         )
                         if jobs
-                        else "this config has no 'jobs:' section; define the jobs this workflow runs"
+                        else "this config has no 'jobs:' section; define the jobs this "
+                        "workflow runs"
                     )
                 sev, note = ctx.workflow_severity(name)
                 ctx.report(

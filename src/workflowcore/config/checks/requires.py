@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .base import Check, Context, Invocation
 from ._util import did_you_mean
+from .base import Check, Context, Invocation, Loc
 
 __all__ = ["RequiresCheck", "find_cycles"]
 
@@ -55,7 +55,7 @@ class RequiresCheck(Check):
     codes = ("requires-unknown", "requires-ambiguous", "requires-cycle")
 
     def visit_workflow(
-        self, ctx: Context, name: str, invocations: list[Invocation], loc: tuple
+        self, ctx: Context, name: str, invocations: list[Invocation], loc: Loc
     ) -> None:
         counts: Counter[str] = Counter(inv.alias for inv in invocations)
         # 2.1 numbers repeated invocations (build-1, build-2); those names exist too.

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...diagnostics import Severity
-from .base import BUILTIN_STEPS, Check, Context, Step
 from ._util import did_you_mean
+from .base import BUILTIN_STEPS, Check, Context, Loc, Step
 
 __all__ = ["StepsCheck"]
 
@@ -81,7 +81,7 @@ class StepsCheck(Check):
             hint=hint,
         )
 
-    def _builtin(self, ctx: Context, name: str, body: Any, loc: tuple) -> None:
+    def _builtin(self, ctx: Context, name: str, body: Any, loc: Loc) -> None:
         if name in ("run", "deploy"):
             if name == "deploy":
                 ctx.report(
