@@ -21,7 +21,7 @@ def test_api_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     namespace: dict[str, object] = {}
     for i, block in enumerate(blocks):
         code = compile(block, f"docs/api.md[block {i + 1}]", "exec")
-        exec(code, namespace)  # noqa: S102 - the documentation's own examples
+        exec(code, namespace)
 
 
 def test_all_is_sorted_and_importable() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-__all__ = ["EXIT_FAILED", "EXIT_ON_HOLD", "EXIT_OK", "EXIT_USAGE", "UsageError", "err"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_ON_HOLD", "EXIT_USAGE", "UsageError", "err"]
 
 EXIT_OK = 0
 #: errors in the config (validate/plan), or a workflow failed (run)

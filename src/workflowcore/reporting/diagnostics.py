@@ -11,8 +11,14 @@ from typing import Any, Sequence
 from .. import __version__
 from ..diagnostics import Diagnostic, Severity, render_snippet
 
-__all__ = ["FileReport", "format_github", "format_json", "format_sarif", "format_text",
-           "FORMATS"]
+__all__ = [
+    "FORMATS",
+    "FileReport",
+    "format_github",
+    "format_json",
+    "format_sarif",
+    "format_text",
+]
 
 
 @dataclass
