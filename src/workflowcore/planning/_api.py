@@ -32,7 +32,7 @@ from ..expr import (
     pipeline_variables,
     render_with_variables,
 )
-from ._planner import plan_compiled
+from ._planner import gc_paused, plan_compiled
 from .plan import Plan
 from .trigger import Trigger
 
@@ -110,7 +110,8 @@ def parameter_problems(data: Any, given: Mapping[str, Any]) -> list[str]:
                                 f"{', '.join(map(str, allowed or []))}; got {value!r}")
                 continue
         if not ok:
-            problems.append(f"pipeline parameter '{name}' is a {t}; got {value!r}")
+            article = "an" if str(t)[:1] in "aeiou" else "a"
+            problems.append(f"pipeline parameter '{name}' is {article} {t}; got {value!r}")
     return problems
 
 
@@ -254,6 +255,13 @@ def plan(
     ``requires`` cycle in plain data that was never validated.
     """
     data, sm = _data_of(config)
+    with gc_paused():
+        return _plan(data, sm, trigger, workflows, orb_dir)
+
+
+def _plan(data: Any, sm: SourceMap | None, trigger: Trigger,
+          workflows: Sequence[str] | None,
+          orb_dir: str | os.PathLike[str] | None) -> Plan:
     typed = typed_parameters(data, trigger.parameters)
     if typed != dict(trigger.parameters):
         trigger = replace(trigger, parameters=typed)
@@ -262,7 +270,7 @@ def plan(
                               orb_dir=None if orb_dir is None else Path(orb_dir))
     if compiled.data is None or compiled.errors:
         raise ConfigError(compiled.diagnostics)
-    bound = getattr(compiled, "parameters", None)
+    bound = getattr(compiled, "pipeline_parameters", None)
     if not isinstance(bound, Mapping):
         bound = _bound_parameters(data, typed, values)
     problems = _check_filter_expressions(compiled, data, sm, pipeline_variables(values, bound))

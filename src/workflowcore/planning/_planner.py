@@ -19,8 +19,11 @@ heap-based Kahn sort adds a log factor.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import heapq
-from typing import Any, Mapping, Sequence
+import re
+from typing import Any, Iterator, Mapping, Sequence
 
 from ..errors import CycleError, PlanError
 from ..expr import pipeline_variables
@@ -56,19 +59,15 @@ def _merge(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
 def _requires(raw: Any) -> dict[str, tuple[str, ...]]:
     """``requires`` as ``{name: accepted statuses}``; a name listed twice accepts the
     statuses of both entries."""
+    items = raw if isinstance(raw, list) else as_list(raw)
+    if all(type(item) is str for item in items):  # the common case: plain names
+        return dict.fromkeys(items, _SUCCESS)
     out: dict[str, tuple[str, ...]] = {}
-    for item in (raw if isinstance(raw, list) else as_list(raw)):
-        if isinstance(item, str):
-            name, st = item, _SUCCESS
-            if name in out:
-                st = _merge(out[name], st)
-            out[name] = st
-        elif isinstance(item, dict):
-            for k, v in item.items():
-                name, st = str(k), _statuses(v)
-                if name in out:
-                    st = _merge(out[name], st)
-                out[name] = st
+    for item in items:
+        pairs = [(item, _SUCCESS)] if isinstance(item, str) else \
+            [(str(k), _statuses(v)) for k, v in item.items()] if isinstance(item, dict) else []
+        for name, st in pairs:
+            out[name] = _merge(out[name], st) if name in out else st
     return out
 
 
@@ -124,13 +123,12 @@ def _find_cycle(left: set[int], reqs: list[list[int]]) -> list[int]:
 
 def _topological(names: Sequence[str], reqs: list[list[int]], workflow: str) -> list[int]:
     """Indices of ``names`` in a topological order; ties keep config order (Kahn's
-    algorithm with a min-heap on the config index), so the output is stable."""
+    algorithm with a min-heap on the config index), so the output is stable.
+
+    When the config lists every job after its requirements the caller skips this: that
+    order is exactly the one the heap would produce (the smallest unplaced index always
+    has its requirements placed)."""
     n = len(names)
-    if all(r < i for i, rs in enumerate(reqs) for r in rs):
-        # Config order is already topological, and then it is exactly the order the
-        # heap would produce: the smallest unplaced index always has its requirements
-        # placed. The common case, in linear time.
-        return list(range(n))
     indeg = [len(rs) for rs in reqs]
     succ: list[list[int]] = [[] for _ in range(n)]
     for i, rs in enumerate(reqs):
@@ -151,6 +149,20 @@ def _topological(names: Sequence[str], reqs: list[list[int]], workflow: str) -> 
         raise CycleError(f"jobs of workflow '{workflow}' require each other in a cycle: "
                          + " → ".join(cycle), cycle)
     return out
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: planning allocates many small acyclic objects,
+    and a collection triggered meanwhile rescans the whole loaded config (hundreds of
+    milliseconds for a 10,000-job config) for nothing. The loader does the same."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def plan_compiled(
@@ -175,6 +187,15 @@ def plan_compiled(
     in a workflow or a requirement naming no job of its workflow, and :class:`CycleError`
     for a ``requires`` cycle — mistakes ``validate`` reports in a config.
     """
+    with gc_paused():
+        return _plan(data, trigger, workflows, skipped_workflows, job_of, parameters,
+                     workflow_order)
+
+
+def _plan(data: Mapping[str, Any], trigger: Trigger, workflows: Sequence[str] | None,
+          skipped_workflows: Mapping[str, str] | None, job_of: Mapping[str, str] | None,
+          parameters: Mapping[str, Any] | None,
+          workflow_order: Sequence[str] | None) -> Plan:
     jobs_def = data.get("jobs")
     if not isinstance(jobs_def, dict):
         jobs_def = {}
@@ -201,11 +222,16 @@ def plan_compiled(
     planned: list[PlannedWorkflow] = []
     for wname in order:
         if wname in skipped:
-            planned.append(PlannedWorkflow(wname, False, skipped[wname]))
+            # a multi-line condition is quoted on one line
+            planned.append(PlannedWorkflow(wname, False, _one_line(skipped[wname])))
             continue
         planned.append(_plan_workflow(wname, wfs[wname], jobs_def, trigger, variables, jo,
                                       implicit))
     return Plan(trigger.to_dict(), tuple(planned))
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"[ \t]*\n\s*", " ", text).strip()
 
 
 def _entries(wname: str, wf: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
@@ -239,40 +265,62 @@ def _plan_workflow(wname: str, wf: Mapping[str, Any], jobs_def: Mapping[str, Any
             raise PlanError(f"workflow '{wname}' has two jobs named '{n}'; give one an "
                             "explicit 'name'")
         index[n] = i
+
+    # requirements, as names with statuses and as indices; and whether the config lists
+    # every job after its requirements (then that order is the topological one)
     reqs_named: list[dict[str, tuple[str, ...]]] = []
     reqs: list[list[int]] = []
-    for n, a in entries:
-        named = _requires(a.get("requires")) if "requires" in a else {}
+    in_order = True
+    for i, (n, a) in enumerate(entries):
+        raw = a.get("requires") if a else None
+        if raw is None:
+            reqs_named.append({})
+            reqs.append([])
+            continue
+        named = _requires(raw)
         try:
             ids = [index[r] for r in named]
         except KeyError as exc:
             raise PlanError(f"job '{n}' of workflow '{wname}' requires '{exc.args[0]}', "
                             "which is not a job of this workflow") from None
+        if in_order and ids and max(ids) >= i:
+            in_order = False
         reqs_named.append(named)
         reqs.append(ids)
 
+    # each job's own filters
     kind, ref = trigger.kind, trigger.ref
     excluded: dict[int, str] = {}
     for i, (n, a) in enumerate(entries):
-        f = a.get("filters")
+        f = a.get("filters") if a else None
         if f is None and kind == "branch":
-            r = None
-            if implicit:
-                d = jobs_def.get(n)
-                if isinstance(d, dict) and "branches" in d:
-                    r = legacy_branches_reason(d["branches"], ref)
+            if not implicit:
+                continue
+            d = jobs_def.get(n)
+            if not isinstance(d, dict) or "branches" not in d:
+                continue
+            r = legacy_branches_reason(d["branches"], ref)
         else:
             r = filter_reason(f, kind, ref, variables)
         if r is not None:
             excluded[i] = r
 
-    topo = _topological(names, reqs, wname)
+    topo = list(range(len(names))) if in_order else _topological(names, reqs, wname)
+
+    # R2.4.1: drop excluded requirements; exclude a job all of whose requirements were
+    # excluded. Requirements come first in ``topo``, so the exclusion cascades in one pass.
+    pruned: set[int] = set()
     if excluded:
-        for i in topo:  # requirements first, so exclusion cascades in one pass
+        gone = excluded.keys()
+        for i in topo:
             rs = reqs[i]
-            if rs and i not in excluded and all(r in excluded for r in rs):
+            if not rs or i in excluded or gone.isdisjoint(rs):
+                continue
+            if all(r in excluded for r in rs):
                 excluded[i] = ("all of its requirements were excluded: "
                                + ", ".join(names[r] for r in rs))
+            else:
+                pruned.add(i)
 
     planned: list[PlannedJob] = []
     for i in topo:
@@ -283,24 +331,27 @@ def _plan_workflow(wname: str, wf: Mapping[str, Any], jobs_def: Mapping[str, Any
         definition = jobs_def.get(n)
         if definition is None:
             definition = jobs_def.get(src)
-        if a.get("type") == "approval":
+        if a and a.get("type") == "approval":
             jtype, definition, src = "approval", None, n
         elif isinstance(definition, dict):
             jtype = str(definition.get("type") or "build")
         else:
             jtype, definition = "build", None
         named = reqs_named[i]
-        if excluded and named:
-            named = {r: s for r, s in named.items() if index[r] not in excluded}
-        ctx = a.get("context")
-        context = () if ctx is None else tuple(str(c) for c in as_list(ctx))
-        sg = a.get("serial-group")
+        if i in pruned:
+            named = {r: st for r, st in named.items() if index[r] not in excluded}
+        context: tuple[str, ...] = ()
+        sg = None
+        if a:
+            ctx = a.get("context")
+            if ctx is not None:
+                context = tuple(str(c) for c in as_list(ctx))
+            sg = a.get("serial-group")
         planned.append(PlannedJob(n, src, jtype, named, context, definition,
                                   sg if isinstance(sg, str) else None))
-    excl = tuple(ExcludedJob(names[i], job_of.get(names[i], names[i])
-                             if entries[i][1].get("type") != "approval" else names[i],
-                             excluded[i])
-                 for i in range(len(names)) if i in excluded)
+    excl = tuple(ExcludedJob(names[i], names[i] if entries[i][1].get("type") == "approval"
+                             else job_of.get(names[i], names[i]), excluded[i])
+                 for i in sorted(excluded))
     if not planned:
         why = f"every job was excluded for {trigger.describe()}" if names else \
             "the workflow has no jobs"

@@ -61,7 +61,8 @@ class Trigger:
             raise PlanError(f"pipeline parameter names must be non-empty strings, got {bad[0]!r}")
         own = [k for k in self.values if isinstance(k, str) and _full(k) in _OWN_VALUES]
         if own:
-            raise PlanError(f"set {own[0]} with the trigger's branch or tag, not in its values")
+            raise PlanError(f"set {_full(own[0])} with the trigger's branch or tag, not in "
+                            "its values")
         # Copies: a caller mutating its dict afterwards must not change a frozen trigger.
         object.__setattr__(self, "parameters", dict(self.parameters))
         object.__setattr__(self, "values", dict(self.values))

@@ -66,8 +66,11 @@ def _workflow_text(wf: PlannedWorkflow) -> list[str]:
         lines.append(f"workflow {wf.name}: {count}")
         stages = _stages(wf)
         labels = {j.name: _label(j) for j in wf.jobs}
-        width = min(max(len(s) for s in labels.values()), _NAME_WIDTH)
-        lines.append(f"  {'stage':>5}    {'job':<{width}}  requires")
+        width = min(max(3, *(len(s) for s in labels.values())), _NAME_WIDTH)
+        head = f"  {'stage':>5}    {'job':<{width}}"
+        if any(j.requires for j in wf.jobs):
+            head += "  requires"
+        lines.append(head.rstrip())
         rows = sorted(range(len(wf.jobs)), key=lambda i: (stages[wf.jobs[i].name], i))
         for i in rows:
             j = wf.jobs[i]

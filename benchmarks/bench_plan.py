@@ -1,0 +1,161 @@
+"""Planning cost of :func:`workflowcore.planning.plan_compiled` / :func:`workflowcore.plan`
+against ``graphlib.TopologicalSorter(...).static_order()`` on the same graph.
+
+Builds one seeded random DAG (default 10,000 jobs, 30,000 edges; edges mostly from the
+recent past, some long-range), then times in the same process, best of ``--repeat``:
+
+* ``graphlib``: ``TopologicalSorter(graph)`` + ``list(static_order())`` — the baseline;
+* ``plan_compiled`` on 2.0-shaped data built directly as a dict, three ways: jobs listed in
+  topological order (as configs are written), the same graph listed in a shuffled order
+  (the planner must sort), and with branch filters on half of the root jobs so exclusions
+  cascade through the graph;
+* ``plan()`` on a 2.1 config text of the same graph, loaded once (load time printed apart):
+  the compile for the trigger plus planning.
+
+Prints milliseconds and the ratio to graphlib. The target is a ratio of at most 5 for
+``plan_compiled``; the script exits 1 when it is exceeded so it can gate CI.
+
+    .venv/bin/python benchmarks/bench_plan.py [--jobs 10000] [--edges 30000] [--seed 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import graphlib
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from workflowcore.config import load
+from workflowcore.planning import Trigger, plan, plan_compiled
+
+TARGET_RATIO = 5.0
+
+
+def random_dag(jobs: int, edges: int, seed: int) -> dict[str, list[str]]:
+    """``{job: [requirements]}`` in topological order with exactly ``edges`` distinct edges
+    (90% of them from the 200 previous jobs, the rest from anywhere earlier)."""
+    if edges > jobs * (jobs - 1) // 2:
+        raise SystemExit("too many edges for that many jobs")
+    rng = random.Random(seed)
+    names = [f"job-{i:05d}" for i in range(jobs)]
+    reqs: list[set[int]] = [set() for _ in range(jobs)]
+    placed = 0
+    while placed < edges:
+        child = rng.randrange(1, jobs)
+        if rng.random() < 0.9:
+            parent = rng.randrange(max(0, child - 200), child)
+        else:
+            parent = rng.randrange(0, child)
+        if parent not in reqs[child]:
+            reqs[child].add(parent)
+            placed += 1
+    return {names[i]: [names[r] for r in sorted(reqs[i])] for i in range(jobs)}
+
+
+JOB_BODY = {"docker": [{"image": "cimg/base:stable"}], "steps": ["checkout"]}
+
+
+def compiled_data(graph: dict[str, list[str]], order: list[str],
+                  filtered: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The processed (2.0-shaped) config the compiler would produce for ``graph``."""
+    items: list[Any] = []
+    for name in order:
+        args: dict[str, Any] = {}
+        if graph[name]:
+            args["requires"] = graph[name]
+        if name in filtered:
+            args["filters"] = {"branches": {"only": ["release"]}}
+        items.append({name: args} if args else name)
+    return {"version": 2, "jobs": dict.fromkeys(graph, JOB_BODY),
+            "workflows": {"version": 2, "big": {"jobs": items}}}
+
+
+def config_text(graph: dict[str, list[str]]) -> str:
+    out = ["version: 2.1", "jobs:"]
+    for name in graph:
+        out += [f"  {name}:", "    docker: [{image: cimg/base:stable}]", "    steps: [checkout]"]
+    out += ["workflows:", "  big:", "    jobs:"]
+    for name, reqs in graph.items():
+        if reqs:
+            out.append(f"      - {name}: {{requires: [{', '.join(reqs)}]}}")
+        else:
+            out.append(f"      - {name}")
+    return "\n".join(out) + "\n"
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--jobs", type=int, default=10_000)
+    ap.add_argument("--edges", type=int, default=30_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=7)
+    args = ap.parse_args(argv)
+
+    graph = random_dag(args.jobs, args.edges, args.seed)
+    names = list(graph)
+    shuffled = names[:]
+    random.Random(args.seed).shuffle(shuffled)
+    roots = [n for n in names if not graph[n]]
+    filtered = frozenset(random.Random(args.seed).sample(roots, max(1, len(roots) // 2)))
+    trigger = Trigger(branch="main")
+
+    in_order = compiled_data(graph, names)
+    out_of_order = compiled_data(graph, shuffled)
+    with_filters = compiled_data(graph, names, filtered)
+    text = config_text(graph)
+
+    t_graphlib = best(lambda: list(graphlib.TopologicalSorter(graph).static_order()),
+                      args.repeat)
+    t_sorted = best(lambda: plan_compiled(in_order, trigger), args.repeat)
+    t_shuffled = best(lambda: plan_compiled(out_of_order, trigger), args.repeat)
+    t_filters = best(lambda: plan_compiled(with_filters, trigger), args.repeat)
+    t0 = time.perf_counter()
+    loaded = load(text, "bench.yml")
+    t_load = time.perf_counter() - t0
+    assert not loaded.errors, loaded.errors[:3]
+    t_plan = best(lambda: plan(loaded, trigger), max(1, args.repeat // 2))
+
+    # the figures are about real plans: check them once
+    p = plan_compiled(with_filters, trigger).workflows[0]
+    assert len(plan_compiled(in_order, trigger).workflows[0].jobs) == args.jobs
+    assert [j.name for j in plan_compiled(out_of_order, trigger).workflows[0].jobs] != \
+        shuffled
+    assert len(plan(loaded, trigger).workflows[0].jobs) == args.jobs
+
+    edges = sum(len(r) for r in graph.values())
+    print(f"graph: {args.jobs} jobs, {edges} edges (seed {args.seed}); best of {args.repeat}")
+    print(f"{'graphlib static_order':<38}{t_graphlib * 1e3:9.1f} ms   1.00x")
+    rows = [
+        ("plan_compiled, config order", t_sorted),
+        ("plan_compiled, shuffled listing", t_shuffled),
+        (f"plan_compiled, {len(p.excluded)} excluded by filters", t_filters),
+        ("plan() incl. 2.1 compile", t_plan),
+    ]
+    for label, t in rows:
+        print(f"{label:<38}{t * 1e3:9.1f} ms {t / t_graphlib:6.2f}x")
+    print(f"{'(load of the 2.1 text, not timed above)':<38}{t_load * 1e3:9.1f} ms")
+    worst = max(t_sorted, t_shuffled, t_filters) / t_graphlib
+    if worst > TARGET_RATIO:
+        print(f"FAIL: plan_compiled is {worst:.2f}x graphlib (target ≤ {TARGET_RATIO}x)")
+        return 1
+    print(f"ok: plan_compiled ≤ {worst:.2f}x graphlib (target ≤ {TARGET_RATIO}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
