@@ -1,4 +1,4 @@
-"""Where runs keep what outlives a job: workspace layers, caches and artifacts.
+"""Where runs keep what outlives a job: run state, workspace layers, caches and artifacts.
 
 Each store is a small Protocol with a filesystem implementation; all of them refuse paths
 that would escape their directories (see each module's docstring).
@@ -6,6 +6,15 @@ that would escape their directories (see each module's docstring).
 
 from .artifacts import Artifact, ArtifactStore, FileSystemArtifactStore
 from .cache import CacheEntry, CacheStore, FileSystemCacheStore
+from .runstate import (
+    InMemoryRunStore,
+    JobRecord,
+    RunRequest,
+    RunStore,
+    SQLiteRunStore,
+    Transition,
+    WorkflowRunRecord,
+)
 from .workspace import FileSystemWorkspaceStore, WorkspaceStore, expand_workspace_paths
 
 __all__ = [
@@ -16,6 +25,13 @@ __all__ = [
     "FileSystemArtifactStore",
     "FileSystemCacheStore",
     "FileSystemWorkspaceStore",
+    "InMemoryRunStore",
+    "JobRecord",
+    "RunRequest",
+    "RunStore",
+    "SQLiteRunStore",
+    "Transition",
+    "WorkflowRunRecord",
     "WorkspaceStore",
     "expand_workspace_paths",
 ]

@@ -1,0 +1,149 @@
+"""``workflowcore run``: plan the workflows a branch or tag selects and run them here.
+
+Exit codes: 0 every workflow succeeded, 1 one failed (or was canceled or unauthorized),
+2 bad invocation or invalid config, 3 none failed and one is on hold (``workflowcore approve``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import uuid
+from pathlib import Path
+from typing import Dict, List
+
+from ..config import load_file
+from ..errors import ConfigError, PlanError
+from ..planning import plan
+from ..reporting.diagnostics import FileReport, format_text
+from ..reporting.progress import format_workflow_text, run_document
+from ..runtime.stores import WorkflowRunRecord
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err
+from ._runtools import (
+    add_runner_options,
+    add_state_options,
+    build_runner,
+    contexts_path_for,
+    default_actor,
+    exit_code_for,
+    find_source_dir,
+    git_revision,
+    load_contexts,
+    open_state,
+    print_json,
+)
+from ._trigger import add_trigger_options, trigger_from_args
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "run", help="run the workflows a branch or tag selects, here",
+        description="Plan every workflow the trigger selects and run its jobs on this machine, "
+                    "keeping state so a run can be approved, canceled, rerun or resumed. "
+                    "Exit 0: every workflow succeeded; 1: one failed, was canceled or "
+                    "unauthorized; 2: bad invocation or invalid config; 3: none failed and "
+                    "one waits for an approval.")
+    p.add_argument("path", nargs="?", default=".circleci/config.yml", metavar="PATH",
+                   help="the config (default: .circleci/config.yml)")
+    add_trigger_options(p)
+    p.add_argument("--workflow", "-w", action="append", default=None,
+                   help="only this workflow (repeatable)")
+    p.add_argument("--actor", default=None,
+                   help="who runs the pipeline; restricted contexts are checked against it "
+                        "(default: your login name)")
+    add_runner_options(p, resuming=False)
+    add_state_options(p)
+    p.add_argument("--orb-dir", default=None,
+                   help="local orb sources (default: .circleci/orbs next to the config)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    trigger = trigger_from_args(args)
+    config_path = Path(args.path)
+    try:
+        result = load_file(config_path)
+    except IsADirectoryError:
+        err(f"{args.path}: is a directory; give the config file "
+            f"(e.g. {args.path}/.circleci/config.yml)")
+        return EXIT_USAGE
+    except FileNotFoundError:
+        err(f"{args.path}: no such file")
+        return EXIT_USAGE
+    except OSError as exc:
+        err(f"{args.path}: cannot read: {exc.strerror or exc}")
+        return EXIT_USAGE
+    lines = result.source_map.lines
+    if result.errors:
+        sys.stderr.write(format_text([FileReport(result.path, result.diagnostics, lines)]))
+        return EXIT_USAGE
+    source = find_source_dir(config_path)
+    revision = git_revision(source)
+    pipeline_id = str(uuid.uuid4())
+    values: Dict[str, object] = {**dict(trigger.values), "pipeline.id": pipeline_id}
+    if revision:
+        values["pipeline.git.revision"] = revision
+    trigger = dataclasses.replace(trigger, values=values)
+    try:
+        the_plan = plan(result, trigger, workflows=args.workflow, orb_dir=args.orb_dir)
+    except ConfigError as exc:
+        sys.stderr.write(format_text([FileReport(result.path, exc.diagnostics, lines)]))
+        return EXIT_USAGE
+    except PlanError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    if result.warnings:
+        sys.stderr.write(format_text([FileReport(result.path, result.warnings, lines)],
+                                     summary=False))
+    contexts_path = contexts_path_for(config_path, args.contexts)
+    contexts = load_contexts(contexts_path)
+    workflows = [w for w in the_plan.workflows if w.runs]
+    state = open_state(args.state_dir, create=True)
+    executor_kind = args.executor or "subprocess"
+    try:
+        runner = build_runner(state, executor=executor_kind, source_dir=str(source),
+                              contexts=contexts, max_parallel=args.max_parallel,
+                              fmt=args.format, quiet=args.quiet)
+        if not workflows:
+            note = "; ".join(f"{w.name}: {w.reason}" for w in the_plan.workflows) or \
+                "the config has no workflows"
+            if args.format == "json":
+                print_json(run_document(pipeline_id, []))
+            else:
+                print(f"no workflow runs for {trigger.describe()} ({note})")
+            return EXIT_OK
+        settings = {
+            "source_dir": str(source), "executor": executor_kind,
+            "contexts_path": contexts_path, "revision": revision, "project": source.name,
+        }
+        started: List[str] = []
+        unsubscribe = runner.subscribe(
+            lambda e: started.append(e.workflow_id) if e.kind == "workflow-started" else None)
+        try:
+            records = runner.run(workflows, actor=args.actor or default_actor(),
+                                 pipeline_id=pipeline_id, trigger=trigger.to_dict(),
+                                 config_path=str(config_path.absolute()), settings=settings)
+        except KeyboardInterrupt:
+            unsubscribe()
+            err("interrupted: the workflow runs were canceled")
+            records = [state.store.get(i) for i in dict.fromkeys(started)]
+            _print(args.format, pipeline_id, records)
+            return EXIT_FAILED
+        finally:
+            runner.executor.close()
+        _print(args.format, pipeline_id, records)
+        return exit_code_for(records)
+    finally:
+        state.store.close()
+
+
+def _print(fmt: str, pipeline_id: str, records: List[WorkflowRunRecord]) -> None:
+    if fmt == "json":
+        print_json(run_document(pipeline_id, records))
+        return
+    sys.stdout.write("\n")
+    for record in records:
+        sys.stdout.write(format_workflow_text(record))

@@ -1,0 +1,244 @@
+"""The commands on stored workflow runs: ``status``, ``logs``, ``approve``, ``cancel``,
+``rerun``, ``resume``.
+
+Each takes a workflow run id (or an unambiguous prefix of one of at least 4 characters),
+``--state-dir`` and ``--format``, and prints one workflow object. ``approve``, ``resume`` and
+``rerun`` run jobs (same executor and contexts file as the original run unless given) and exit
+like ``run``; a workflow run whose process was killed is taken over by ``approve``, ``cancel``
+and ``resume`` (jobs that were running are re-run, or canceled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Dict, Optional
+
+from ..errors import RunBusyError, SchedulerError, StoreError
+from ..reporting.progress import (
+    format_logs_text,
+    format_workflow_text,
+    workflow_object,
+    workflows_document,
+)
+from ..runtime.runner import Runner, owner_alive
+from ..runtime.status import WorkflowStatus
+from ..runtime.stores import WorkflowRunRecord
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err
+from ._runtools import (
+    State,
+    add_runner_options,
+    add_state_options,
+    build_runner,
+    default_actor,
+    exit_code_for,
+    load_contexts,
+    open_state,
+    print_json,
+    resolve_id,
+    settings_executor,
+    source_of,
+    stored_contexts_path,
+)
+
+__all__ = ["add_parser"]
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("status", help="show workflow runs",
+                       description="Show one workflow run, or every workflow run in the state "
+                                   "directory (newest first). Exit 0, or 2 for an unknown id.")
+    p.add_argument("id", nargs="?", default=None, metavar="ID")
+    add_state_options(p)
+    p.set_defaults(func=_status)
+
+    p = sub.add_parser("logs", help="print the (masked) logs of a workflow run's jobs",
+                       description="Print the stored logs of every job of a workflow run, or "
+                                   "of one job. Secrets are masked. Exit 0, or 2.")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("job", nargs="?", default=None, metavar="JOB")
+    add_state_options(p)
+    p.set_defaults(func=_logs)
+
+    p = sub.add_parser("approve", help="approve a job on hold and run what follows it",
+                       description="Approve an approval job that is on hold; the jobs after "
+                                   "it run as the approver (--actor). Exits like `run`.")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("job", metavar="JOB")
+    p.add_argument("--actor", default=None,
+                   help="who approves (default: your login name)")
+    add_runner_options(p, resuming=True)
+    add_state_options(p)
+    p.set_defaults(func=_approve)
+
+    p = sub.add_parser("cancel", help="cancel a workflow run",
+                       description="Cancel a workflow run: running jobs are stopped, waiting "
+                                   "ones end canceled. Exit 0 when it is canceled, 1 when it "
+                                   "had already finished, 2 for an unknown id.")
+    p.add_argument("id", metavar="ID")
+    add_state_options(p)
+    p.set_defaults(func=_cancel)
+
+    p = sub.add_parser("rerun", help="run a finished workflow run again",
+                       description="Start a new workflow run of the same plan: every job, or "
+                                   "with --from-failed only the jobs that did not succeed and "
+                                   "their downstream (successful jobs and their workspace "
+                                   "layers are kept). The workflow run must be finished. "
+                                   "Exits like `run`.")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--from-failed", action="store_true",
+                   help="keep successful jobs; rerun failed ones and their downstream")
+    p.add_argument("--actor", default=None,
+                   help="who reruns it (default: your login name)")
+    add_runner_options(p, resuming=True)
+    add_state_options(p)
+    p.set_defaults(func=_rerun)
+
+    p = sub.add_parser("resume", help="continue an interrupted workflow run",
+                       description="Continue a workflow run whose process stopped (killed, "
+                                   "machine restarted): finished jobs keep their results; jobs "
+                                   "that were running run again. Exits like `run`.")
+    p.add_argument("id", metavar="ID")
+    add_runner_options(p, resuming=True)
+    add_state_options(p)
+    p.set_defaults(func=_resume)
+
+
+# -- read-only ---------------------------------------------------------------------------------
+
+def _status(args: argparse.Namespace) -> int:
+    state = open_state(args.state_dir, create=False)
+    try:
+        if args.id is None:
+            records = state.store.list()
+            if args.format == "json":
+                print_json(workflows_document(records))
+            elif not records:
+                print("no workflow runs")
+            else:
+                for record in records:
+                    sys.stdout.write(format_workflow_text(record) + _note(record))
+            return EXIT_OK
+        record = state.store.get(resolve_id(state, args.id))
+        _show(args.format, record, after_progress=False)
+        if args.format == "text":
+            sys.stdout.write(_note(record))
+        return EXIT_OK
+    finally:
+        state.store.close()
+
+
+def _note(record: WorkflowRunRecord) -> str:
+    if record.owner is not None and not owner_alive(record.owner):
+        return (f"  interrupted: the process running it stopped; "
+                f"`workflowcore resume {record.id}` continues it\n")
+    return ""
+
+
+def _logs(args: argparse.Namespace) -> int:
+    state = open_state(args.state_dir, create=False)
+    try:
+        record = state.store.get(resolve_id(state, args.id))
+        if args.job is not None and args.job not in record.jobs:
+            raise UsageError(f"workflow {record.workflow} has no job {args.job!r} (jobs: "
+                             + ", ".join(record.jobs) + ")")
+        logs = state.store.logs(record.id)
+        jobs = [args.job] if args.job is not None else list(record.jobs)
+        if args.format == "json":
+            data = workflow_object(record, version=True)
+            data["logs"] = {j: logs.get(j) for j in jobs}
+            print_json(data)
+        else:
+            sys.stdout.write(format_logs_text(record, logs, jobs))
+        return EXIT_OK
+    finally:
+        state.store.close()
+
+
+# -- commands that drive ---------------------------------------------------------------------
+
+def _with_runner(args: argparse.Namespace, action: Callable[[State, Runner, str], int],
+                 *, quiet_default: bool = False) -> int:
+    state = open_state(args.state_dir, create=False)
+    try:
+        run_id = resolve_id(state, args.id)
+        record = state.store.get(run_id)
+        runner = build_runner(
+            state, executor=settings_executor(record, getattr(args, "executor", None)),
+            source_dir=source_of(record),
+            contexts=load_contexts(stored_contexts_path(record, getattr(args, "contexts", None))),
+            max_parallel=getattr(args, "max_parallel", None), fmt=args.format,
+            quiet=getattr(args, "quiet", quiet_default))
+        try:
+            return action(state, runner, run_id)
+        except (SchedulerError, RunBusyError) as exc:
+            err(str(exc))
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            err("interrupted: the workflow run was canceled")
+            _show(args.format, state.store.get(run_id))
+            return EXIT_FAILED
+        finally:
+            runner.executor.close()
+    except StoreError as exc:
+        err(str(exc))
+        return EXIT_USAGE
+    finally:
+        state.store.close()
+
+
+def _show(fmt: str, record: WorkflowRunRecord, *, after_progress: bool = True) -> None:
+    if fmt == "json":
+        print_json(workflow_object(record, version=True))
+    else:
+        sys.stdout.write(("\n" if after_progress else "") + format_workflow_text(record))
+
+
+def _approve(args: argparse.Namespace) -> int:
+    def action(state: State, runner: Runner, run_id: str) -> int:
+        actor = args.actor or default_actor()
+        record = runner.approve(run_id, args.job, actor)
+        _show(args.format, record)
+        job = record.jobs[args.job]
+        if job.status != "success" or job.actor != actor:
+            err(f"the approval of {args.job!r} was not applied (status: {job.status})")
+            return EXIT_FAILED
+        return exit_code_for([record])
+    return _with_runner(args, action)
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    def action(state: State, runner: Runner, run_id: str) -> int:
+        before = state.store.get(run_id)
+        finished = WorkflowStatus(before.status).is_terminal and before.owner is None
+        record = before if finished else runner.cancel(run_id)
+        _show(args.format, record)
+        if finished:
+            err(f"workflow run {run_id} had already finished ({record.status}); nothing to "
+                "cancel")
+            return EXIT_FAILED
+        return EXIT_OK if record.status == "canceled" else EXIT_FAILED
+    return _with_runner(args, action, quiet_default=True)
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    def action(state: State, runner: Runner, run_id: str) -> int:
+        overrides: Dict[str, Optional[str]] = {}
+        if args.executor:
+            overrides["executor"] = args.executor
+        if args.contexts:
+            overrides["contexts_path"] = stored_contexts_path(state.store.get(run_id),
+                                                              args.contexts)
+        record = runner.rerun(run_id, from_failed=args.from_failed,
+                              actor=args.actor or default_actor(), settings=overrides)
+        _show(args.format, record)
+        return exit_code_for([record])
+    return _with_runner(args, action)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    def action(state: State, runner: Runner, run_id: str) -> int:
+        record = runner.resume(run_id)
+        _show(args.format, record)
+        return exit_code_for([record])
+    return _with_runner(args, action)

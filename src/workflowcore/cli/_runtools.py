@@ -1,0 +1,274 @@
+"""What the run commands share: the state directory, building a Runner, ids, output, exit codes.
+
+State directory layout (``--state-dir``, default ``.workflowcore`` in the current directory)::
+
+    runs.sqlite      run state (SQLiteRunStore, WAL)
+    workspace/       workspace layers, one directory per workflow run
+    cache/           save_cache / restore_cache entries
+    artifacts/       store_artifacts output
+    jobs/            each job's directory (HOME, scripts) for the subprocess executor
+    .gitignore       "*": git (and so ``checkout``) never sees any of it
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, Mapping, Optional
+
+from ..errors import ExecutorError, RunNotFoundError, StoreError
+from ..reporting.diagnostics import FileReport, format_text
+from ..reporting.progress import ProgressPrinter
+from ..runtime.contexts import Context, load_contexts_file
+from ..runtime.events import Event, WorkflowStarted
+from ..runtime.executor import Executor
+from ..runtime.executors import SubprocessExecutor
+from ..runtime.runner import Runner
+from ..runtime.stores import (
+    FileSystemArtifactStore,
+    FileSystemCacheStore,
+    FileSystemWorkspaceStore,
+    SQLiteRunStore,
+    WorkflowRunRecord,
+)
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_ON_HOLD, UsageError, err
+
+__all__ = [
+    "EXECUTORS",
+    "State",
+    "add_runner_options",
+    "add_state_options",
+    "build_runner",
+    "default_actor",
+    "exit_code_for",
+    "find_source_dir",
+    "git_revision",
+    "load_contexts",
+    "open_state",
+    "positive_int",
+    "print_json",
+    "resolve_id",
+]
+
+EXECUTORS = ("subprocess", "docker")
+DEFAULT_STATE_DIR = ".workflowcore"
+APPROVE_HINT = "workflowcore approve {id} {job}"
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def add_state_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--state-dir", default=None, metavar="D",
+                   help=f"where run state lives (default: {DEFAULT_STATE_DIR} in the current "
+                        "directory)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="output format (default: text)")
+
+
+def add_runner_options(p: argparse.ArgumentParser, *, resuming: bool) -> None:
+    """Options of the commands that run jobs. On commands that continue a stored run, the
+    defaults come from that run (same executor and contexts file)."""
+    same = " (default: as the workflow run was started)" if resuming else ""
+    p.add_argument("--contexts", default=None, metavar="F",
+                   help="contexts file" + (same or " (default: .circleci/contexts.yml if it "
+                                                   "exists, else contexts.yml beside the "
+                                                   "config)"))
+    p.add_argument("--executor", choices=EXECUTORS, default=None,
+                   help="how jobs run" + (same or " (default: subprocess)"))
+    p.add_argument("--max-parallel", type=positive_int, default=None, metavar="N",
+                   help="jobs running at once (default: the CPU count)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="text format: do not print job output lines")
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser() or "local-user"
+    except (KeyError, OSError):  # no passwd entry / no login name in a container
+        return "local-user"
+
+
+@dataclass
+class State:
+    root: Path
+    store: SQLiteRunStore
+    workspace: FileSystemWorkspaceStore
+    caches: FileSystemCacheStore
+    artifacts: FileSystemArtifactStore
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.root / "jobs"
+
+
+def open_state(state_dir: Optional[str], *, create: bool) -> State:
+    root = Path(state_dir or DEFAULT_STATE_DIR).absolute()
+    if not create and not (root / "runs.sqlite").exists():
+        raise UsageError(f"no run state in {str(root)!r} (no workflow has been run with this "
+                         "--state-dir)")
+    try:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ignore = root / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# created by workflowcore: run state, never part of a "
+                              "checkout\n*\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot create the state directory {str(root)!r}: "
+                         f"{exc.strerror or exc}") from exc
+    try:
+        store = SQLiteRunStore(root / "runs.sqlite")
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+    return State(root, store, FileSystemWorkspaceStore(root / "workspace"),
+                 FileSystemCacheStore(root / "cache"), FileSystemArtifactStore(root / "artifacts"))
+
+
+def find_source_dir(config: Path) -> Path:
+    """The tree ``checkout`` copies: the git work tree containing the config, else the
+    directory above ``.circleci/``, else the config's directory."""
+    config = config.absolute()
+    try:
+        proc = subprocess.run(["git", "-C", str(config.parent), "rev-parse", "--show-toplevel"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL, check=False, timeout=60)
+        if proc.returncode == 0 and proc.stdout.strip():
+            return Path(proc.stdout.decode().strip())
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    if config.parent.name == ".circleci":
+        return config.parent.parent
+    return config.parent
+
+
+def git_revision(source: Path) -> Optional[str]:
+    try:
+        proc = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = proc.stdout.decode().strip()
+    return text if proc.returncode == 0 and text else None
+
+
+def load_contexts(path: Optional[str]) -> Dict[str, Context]:
+    """The contexts of ``path`` (none when ``None``); diagnostics go to stderr; errors in the
+    file are a usage error (exit 2), never a run with some contexts silently missing."""
+    if path is None:
+        return {}
+    result = load_contexts_file(path)
+    if result.diagnostics:
+        text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else ""
+        sys.stderr.write(format_text([FileReport(path, result.diagnostics, text.splitlines())],
+                                     summary=False))
+    if not result.ok:
+        raise UsageError(f"{path}: the contexts file has errors")
+    return dict(result.contexts)
+
+
+def make_executor(kind: str, state: State, source_dir: Optional[str]) -> Executor:
+    if kind == "subprocess":
+        return SubprocessExecutor(state.jobs_dir, source_dir)
+    try:
+        module = importlib.import_module("workflowcore.runtime.executors.docker")
+        factory = module.DockerExecutor
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"the docker executor is not available in this installation ({exc}); "
+                         "use --executor subprocess") from exc
+    try:
+        executor: Executor = factory(state.jobs_dir, source_dir=source_dir)
+    except ExecutorError as exc:
+        raise UsageError(f"the docker executor cannot run here: {exc}") from exc
+    return executor
+
+
+def build_runner(state: State, *, executor: str, source_dir: Optional[str],
+                 contexts: Mapping[str, Context], max_parallel: Optional[int],
+                 fmt: str, quiet: bool) -> Runner:
+    """A Runner on the state directory whose events are rendered for ``fmt``."""
+    printer: Any
+    if fmt == "text":
+        printer = ProgressPrinter(sys.stdout, show_output=not quiet, approve_hint=APPROVE_HINT)
+    else:
+        printer = _announce_ids
+    return Runner(make_executor(executor, state, source_dir), state.store,
+                  workspace=state.workspace, caches=state.caches, artifacts=state.artifacts,
+                  contexts=contexts, max_parallel=max_parallel, on_event=printer)
+
+
+def _announce_ids(event: Event) -> None:
+    """JSON mode: stdout is the document; stderr names each workflow run as it starts."""
+    if isinstance(event, WorkflowStarted):
+        verb = "resumed" if event.resumed else "started"
+        err(f"workflow {event.workflow} {verb}: {event.workflow_id}")
+
+
+def resolve_id(state: State, given: str) -> str:
+    """A full workflow run id from an id or an unambiguous prefix of one."""
+    ids = state.store.ids()
+    if given in ids:
+        return given
+    matches = [i for i in ids if i.startswith(given)] if len(given) >= 4 else []
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise UsageError(f"workflow run id {given!r} is ambiguous: " + ", ".join(matches[:5]))
+    raise UsageError(str(RunNotFoundError(f"no workflow run with id {given!r} in "
+                                          f"{str(state.root)!r}")))
+
+
+def exit_code_for(records: Iterable[WorkflowRunRecord]) -> int:
+    """0: every workflow succeeded; 1: one failed, was canceled or unauthorized; 3: none
+    failed and one is on hold."""
+    statuses = [r.status for r in records]
+    if any(s not in ("success", "not_run", "on_hold") for s in statuses):
+        return EXIT_FAILED
+    if "on_hold" in statuses:
+        return EXIT_ON_HOLD
+    return EXIT_OK
+
+
+def print_json(data: Mapping[str, Any]) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def contexts_path_for(config: Path, given: Optional[str]) -> Optional[str]:
+    """``--contexts``, else ``.circleci/contexts.yml`` (current directory) if it exists,
+    else ``contexts.yml`` beside the config if it exists, else none."""
+    if given is not None:
+        return str(Path(given).absolute())
+    for candidate in (Path(".circleci") / "contexts.yml", config.parent / "contexts.yml"):
+        if candidate.is_file():
+            return str(candidate.absolute())
+    return None
+
+
+def settings_executor(record: WorkflowRunRecord, given: Optional[str]) -> str:
+    kind = given or str(record.settings.get("executor") or "subprocess")
+    return kind if kind in EXECUTORS else "subprocess"
+
+
+def stored_contexts_path(record: WorkflowRunRecord, given: Optional[str]) -> Optional[str]:
+    if given is not None:
+        return str(Path(given).absolute())
+    stored = record.settings.get("contexts_path")
+    return str(stored) if stored else None
+
+
+def source_of(record: WorkflowRunRecord) -> Optional[str]:
+    value = record.settings.get("source_dir")
+    return str(value) if value else None

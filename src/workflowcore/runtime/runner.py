@@ -1,0 +1,787 @@
+"""The Runner: drives workflow runs through the pure :class:`Scheduler` with a bounded pool.
+
+::
+
+    with SQLiteRunStore(".workflowcore/runs.sqlite") as store, \\
+            SubprocessExecutor(".workflowcore/jobs", source_dir=repo) as executor:
+        runner = Runner(executor, store, workspace=FileSystemWorkspaceStore(...),
+                        contexts=contexts, max_parallel=4, on_event=print)
+        records = runner.run(plan.workflows, actor="alice")
+        runner.approve(records[0].id, "hold", actor="bob")
+
+How it runs. One driver thread (the caller's) owns every :class:`Scheduler`; jobs run on a
+``ThreadPoolExecutor`` of ``max_parallel`` threads and report back through a queue. The driver
+starts a job the moment the scheduler releases it and a slot is free, so a job waits for its
+own requirements only, never for a "level" of the graph. The scheduler stays pure: it is only
+ever called from the driver thread.
+
+Several workflow runs (the workflows of one pipeline) share one pool.
+
+What the runner decides itself (the scheduler cannot):
+
+* **Actors and contexts** (R5.6, R6.2): a job runs as ``Scheduler.actor_for(job, actor)``
+  (the approver after an approval). Its ``context:`` list is resolved for that actor with
+  :func:`resolve_contexts`; a context the actor may not use ends the job ``unauthorized``
+  without running it, an unknown context ends it ``failed`` (R6.1.4); the scheduler then
+  makes the dependents ``not_run``.
+* **Masking** (§6.4): every value of every context a job uses (and project variables) goes
+  into the job's :class:`Masker`; output lines, logs, messages and events are masked before
+  they leave the job, whatever the executor did.
+* **Workspaces**: a job's ``upstream_jobs`` are its transitive requirements in plan order
+  (R7.4); layers are keyed by the workflow run id. Rerun-from-failed copies the kept jobs'
+  layers into the new workflow run (R7.5).
+
+State. Every transition (run created, job started, job finished with result and log, approval,
+cancel, ...) is one :class:`Transition` written to the :class:`RunStore` before the runner acts
+on it, so a process killed at any point is resumed by :meth:`Runner.resume` (jobs that were
+running are marked and run again; finished ones keep their result, log and workspace layer).
+
+Ownership. A workflow run is driven by one runner at a time: its ``owner`` in the store is
+``host:pid:start:token``. A runner takes over a run whose owner process is gone (that is the
+resume). While a live owner drives it, :meth:`approve`, :meth:`reject` and :meth:`cancel` post
+a request that the owner applies, and wait until the owner lets go.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+import time
+import traceback
+import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+
+from ..errors import ExecutorError, RunBusyError, SchedulerError
+from ..planning.plan import PlannedJob, PlannedWorkflow
+from .contexts import Context, ContextNotFound, Masker, Unauthorized, resolve_contexts
+from .environment import builtin_environment, merge_environment
+from .events import (
+    ApprovalRequested,
+    Event,
+    EventCallback,
+    JobFinished,
+    JobOutput,
+    JobQueued,
+    JobStarted,
+    WorkflowFinished,
+    WorkflowOnHold,
+    WorkflowStarted,
+)
+from .executor import Executor, JobRequest, JobResult
+from .scheduler import Scheduler, rerun_all, rerun_from_failed
+from .status import JobStatus, WorkflowStatus
+from .stores.artifacts import ArtifactStore
+from .stores.cache import CacheStore
+from .stores.runstate import (
+    JobRecord,
+    RunRequest,
+    RunStore,
+    Transition,
+    WorkflowRunRecord,
+    workflow_to_data,
+)
+from .stores.workspace import WorkspaceStore
+
+__all__ = ["Runner", "default_owner", "owner_alive"]
+
+_DEFAULT_ACTOR = "local-user"
+_NOT_TERMINAL = ("Workflow must be in a terminal state to be rerun: workflow run {id} is "
+                 "{status}; wait for it to finish, approve it, or `workflowcore cancel {id}`")
+
+
+# -- ownership -----------------------------------------------------------------------------
+
+def _proc_stat(pid: int) -> Optional[List[str]]:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    return data.rsplit(")", 1)[-1].split()
+
+
+def _start_time(pid: int) -> str:
+    fields = _proc_stat(pid)
+    return fields[19] if fields and len(fields) > 19 else "-"
+
+
+def default_owner() -> str:
+    """A fresh owner token for this process: ``host:pid:start:token``. The process start
+    time (from ``/proc``, where there is one) tells a reused pid from the original."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process behind an owner token may still be running.
+
+    Only a process on this host can be checked; an owner on another host (a shared state
+    directory) is presumed alive, so a run is never driven twice.
+    """
+    parts = owner.rsplit(":", 3)
+    if len(parts) != 4 or not parts[1].isdigit():
+        return True
+    host, pid_text, start, _ = parts
+    if host != socket.gethostname():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    fields = _proc_stat(pid)
+    if fields is None:
+        return True  # no /proc: the pid exists, which is all we can tell
+    if fields[0] == "Z":  # killed, waiting to be reaped
+        return False
+    return start == "-" or (len(fields) > 19 and fields[19] == start)
+
+
+# -- per workflow run state held by the driver ------------------------------------------------
+
+@dataclass
+class _Active:
+    id: str
+    pipeline_id: str
+    workflow: PlannedWorkflow
+    scheduler: Scheduler
+    actor: str
+    trigger: Mapping[str, Any]
+    settings: Mapping[str, Any]
+    jobs: Dict[str, JobRecord]
+    written: Dict[str, str]
+    emitted: Dict[str, str]
+    upstream: Dict[str, Tuple[str, ...]]
+    planned: Dict[str, PlannedJob]
+    dirty: Set[str] = field(default_factory=set)
+    logs: Dict[str, str] = field(default_factory=dict)
+    prepared: Dict[str, Tuple[str, Dict[str, str], Tuple[str, ...]]] = field(default_factory=dict)
+    maskers: Dict[str, Masker] = field(default_factory=dict)
+    cancels: Dict[str, threading.Event] = field(default_factory=dict)
+    submitted: Set[str] = field(default_factory=set)
+    started: Dict[str, float] = field(default_factory=dict)
+    closed: bool = False
+
+    def masker(self, job: str) -> Masker:
+        return self.maskers.get(job) or Masker()
+
+
+@dataclass
+class _Loop:
+    """One driver loop's pool: the jobs it runs report to ``results``."""
+
+    pool: ThreadPoolExecutor
+    results: queue.Queue[_Done]
+    running: int = 0
+
+
+@dataclass
+class _Done:
+    active: _Active
+    job: str
+    result: Optional[JobResult]
+    error: Optional[str]
+    lines: List[str]
+
+
+def _upstream(workflow: PlannedWorkflow) -> Dict[str, Tuple[str, ...]]:
+    """Each job's transitive requirements, in plan (= workflow graph) order."""
+    index = {j.name: i for i, j in enumerate(workflow.jobs)}
+    masks: List[int] = []
+    out: Dict[str, Tuple[str, ...]] = {}
+    names = [j.name for j in workflow.jobs]
+    for job in workflow.jobs:
+        mask = 0
+        for req in job.requires:
+            r = index.get(req)
+            if r is not None and r < len(masks):
+                mask |= masks[r] | (1 << r)
+        masks.append(mask)
+        out[job.name] = tuple(names[i] for i in range(len(names)) if mask >> i & 1)
+    return out
+
+
+class Runner:
+    """Runs planned workflows with an :class:`Executor`, keeping state in a :class:`RunStore`.
+
+    ``contexts`` are the contexts jobs may use (``load_contexts_file(...).contexts``);
+    ``project_environment`` plays CircleCI's project variables (lowest precedence, masked).
+    ``max_parallel`` bounds the jobs running at once, across every workflow run driven
+    together (default: the CPU count). ``on_event`` receives every :mod:`event
+    <workflowcore.runtime.events>`. ``job_timeout`` bounds each job (seconds).
+    ``poll_interval`` is how often a driving runner looks for requests from other processes.
+    """
+
+    def __init__(
+        self,
+        executor: Executor,
+        store: RunStore,
+        *,
+        workspace: Optional[WorkspaceStore] = None,
+        caches: Optional[CacheStore] = None,
+        artifacts: Optional[ArtifactStore] = None,
+        contexts: Optional[Mapping[str, Context]] = None,
+        project_environment: Optional[Mapping[str, str]] = None,
+        max_parallel: Optional[int] = None,
+        on_event: Optional[EventCallback] = None,
+        job_timeout: Optional[float] = None,
+        owner: Optional[str] = None,
+        poll_interval: float = 0.2,
+    ) -> None:
+        if max_parallel is None:
+            max_parallel = os.cpu_count() or 1
+        if not isinstance(max_parallel, int) or isinstance(max_parallel, bool) \
+                or max_parallel < 1:
+            raise ValueError(f"max_parallel must be a positive integer, got {max_parallel!r}")
+        self.executor = executor
+        self.store = store
+        self.workspace = workspace
+        self.caches = caches
+        self.artifacts = artifacts
+        self.contexts: Mapping[str, Context] = dict(contexts or {})
+        self.project_environment: Mapping[str, str] = dict(project_environment or {})
+        self.max_parallel = max_parallel
+        self.job_timeout = job_timeout
+        self.owner = owner or default_owner()
+        self.poll_interval = poll_interval
+        self._callbacks: List[EventCallback] = [on_event] if on_event is not None else []
+        self._emit_lock = threading.RLock()
+        self._driving: Set[str] = set()
+        self._driving_lock = threading.Lock()
+        #: (workflow run id, request, reason) for requests the scheduler refused.
+        self.refused: List[Tuple[str, RunRequest, str]] = []
+
+    def __repr__(self) -> str:
+        return (f"Runner({self.executor!r}, {self.store!r}, max_parallel={self.max_parallel})")
+
+    # -- events ------------------------------------------------------------------------------
+    def subscribe(self, callback: EventCallback) -> Callable[[], None]:
+        """Add an event callback; returns a function that removes it."""
+        with self._emit_lock:
+            self._callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            with self._emit_lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, event: Event) -> None:
+        with self._emit_lock:
+            for callback in list(self._callbacks):
+                try:
+                    callback(event)
+                except Exception:  # a broken display must not break the run
+                    self._callbacks.remove(callback)
+
+    # -- public operations -------------------------------------------------------------------
+    def create(
+        self,
+        workflow: PlannedWorkflow,
+        *,
+        actor: Optional[str] = None,
+        pipeline_id: Optional[str] = None,
+        trigger: Optional[Mapping[str, Any]] = None,
+        config_path: Optional[str] = None,
+        settings: Optional[Mapping[str, Any]] = None,
+        workflow_id: Optional[str] = None,
+    ) -> WorkflowRunRecord:
+        """Record a new workflow run (not started: :meth:`drive` runs it)."""
+        run_id = workflow_id or str(uuid.uuid4())
+        scheduler = Scheduler(workflow)
+        now = time.time()
+        record = WorkflowRunRecord(
+            id=run_id, pipeline_id=pipeline_id or str(uuid.uuid4()), workflow=workflow.name,
+            status=scheduler.workflow_status().value, plan=workflow_to_data(workflow),
+            snapshot=scheduler.snapshot(),
+            jobs={n: JobRecord(n, s.value) for n, s in scheduler.statuses().items()},
+            config_path=config_path, trigger=dict(trigger or {}), actor=actor or _DEFAULT_ACTOR,
+            settings={"workspace_id": run_id, **dict(settings or {})},
+            created_at=now, updated_at=now)
+        self.store.create(record)
+        return record
+
+    def run(
+        self,
+        workflows: Sequence[PlannedWorkflow],
+        *,
+        actor: Optional[str] = None,
+        pipeline_id: Optional[str] = None,
+        trigger: Optional[Mapping[str, Any]] = None,
+        config_path: Optional[str] = None,
+        settings: Optional[Mapping[str, Any]] = None,
+    ) -> List[WorkflowRunRecord]:
+        """Create a workflow run for each workflow (one pipeline) and drive them together
+        until each is finished or on hold."""
+        pipeline_id = pipeline_id or str(uuid.uuid4())
+        ids = [self.create(w, actor=actor, pipeline_id=pipeline_id, trigger=trigger,
+                           config_path=config_path, settings=settings).id for w in workflows]
+        return self._drive(ids, fresh=set(ids))
+
+    def drive(self, workflow_ids: Sequence[str]) -> List[WorkflowRunRecord]:
+        """Take the workflow runs in hand and run them until each is finished or on hold.
+
+        A run whose owner process died is resumed: jobs it was running are marked and run
+        again. :class:`RunBusyError` when a live process drives one of them.
+        """
+        return self._drive(list(workflow_ids), fresh=set())
+
+    def resume(self, workflow_id: str) -> WorkflowRunRecord:
+        """Continue a workflow run that was interrupted (or just left): :meth:`drive` one."""
+        return self.drive([workflow_id])[0]
+
+    def approve(self, workflow_id: str, job: str, actor: str) -> WorkflowRunRecord:
+        """Approve an ``on_hold`` approval job as ``actor`` and run what follows it (as
+        ``actor``, R5.6). Raises :class:`SchedulerError` when ``job`` is not an approval
+        waiting for approval."""
+        record = self.store.get(workflow_id)
+        self._check_approval(record, job)
+        if not actor:
+            raise SchedulerError(f"approve({job!r}) needs the approver's name as actor")
+        return self._request(workflow_id, RunRequest("approve", job, actor))
+
+    def reject(self, workflow_id: str, job: str) -> WorkflowRunRecord:
+        """Reject (cancel) an ``on_hold`` approval: its downstream jobs end ``not_run`` and
+        the workflow ``canceled`` (R5.5)."""
+        record = self.store.get(workflow_id)
+        self._check_approval(record, job)
+        return self._request(workflow_id, RunRequest("reject", job))
+
+    def cancel(self, workflow_id: str) -> WorkflowRunRecord:
+        """Cancel a workflow run: running jobs are stopped, the others end ``canceled``.
+        A finished workflow run is returned unchanged."""
+        record = self.store.get(workflow_id)
+        if WorkflowStatus(record.status).is_terminal and record.owner is None:
+            return record
+        return self._request(workflow_id, RunRequest("cancel"))
+
+    def rerun(self, workflow_id: str, *, from_failed: bool = False,
+              actor: Optional[str] = None, settings: Optional[Mapping[str, Any]] = None,
+              drive: bool = True) -> WorkflowRunRecord:
+        """Start a new workflow run of the same plan (R8): all jobs again, or with
+        ``from_failed`` only the jobs that did not succeed and their downstream; kept jobs
+        keep their result, log and workspace layer. The previous run must be finished
+        (:class:`SchedulerError` otherwise). ``settings`` are merged over the old ones."""
+        old = self.store.get(workflow_id)
+        workflow = old.planned()
+        try:
+            previous = Scheduler.restore(workflow, old.snapshot)
+        except SchedulerError as exc:
+            raise SchedulerError(f"workflow run {workflow_id} cannot be rerun: {exc}") from exc
+        if not previous.is_finished():
+            raise SchedulerError(_NOT_TERMINAL.format(id=workflow_id, status=old.status))
+        scheduler = (rerun_from_failed(workflow, old.snapshot) if from_failed
+                     else rerun_all(workflow, old.snapshot))
+        new_id = str(uuid.uuid4())
+        statuses = scheduler.statuses()
+        kept = [n for n, s in statuses.items()
+                if s == JobStatus.SUCCESS and old.jobs[n].status == JobStatus.SUCCESS
+                and from_failed]
+        jobs: Dict[str, JobRecord] = {}
+        for name, status in statuses.items():
+            if name in kept:
+                prev = old.jobs[name]
+                jobs[name] = replace(prev, kept_from=prev.kept_from or old.id)
+            else:
+                jobs[name] = JobRecord(name, status.value)
+        new_settings: Dict[str, Any] = {**dict(old.settings), **dict(settings or {})}
+        if from_failed:
+            new_settings["workspace_id"] = old.settings.get("workspace_id", old.id)
+            builds = [n for n in kept if workflow.job(n).definition is not None]
+            if self.workspace is not None and builds:
+                self.workspace.copy_layers(old.id, new_id, builds)
+        else:
+            new_settings["workspace_id"] = new_id
+        old_logs = self.store.logs(old.id)
+        now = time.time()
+        record = WorkflowRunRecord(
+            id=new_id, pipeline_id=old.pipeline_id, workflow=old.workflow,
+            status=scheduler.workflow_status().value, plan=old.plan,
+            snapshot=scheduler.snapshot(), jobs=jobs, config_path=old.config_path,
+            trigger=old.trigger, actor=actor or old.actor, rerun_of=old.id,
+            settings=new_settings, created_at=now, updated_at=now)
+        self.store.create(record, logs={n: old_logs[n] for n in kept if n in old_logs})
+        if not drive:
+            return record
+        return self._drive([new_id], fresh={new_id})[0]
+
+    # -- requests from other processes -------------------------------------------------------
+    @staticmethod
+    def _check_approval(record: WorkflowRunRecord, job: str) -> None:
+        workflow = record.planned()
+        try:
+            planned = workflow.job(job)
+        except KeyError:
+            raise SchedulerError(
+                f"job {job!r} is not a job of workflow {workflow.name!r} (jobs: "
+                + ", ".join(j.name for j in workflow.jobs) + ")") from None
+        if planned.type != "approval":
+            raise SchedulerError(f"job {job!r} is not an approval job (type: {planned.type})")
+        status = record.jobs[job].status
+        if status != JobStatus.ON_HOLD:
+            raise SchedulerError(f"job {job!r} is not waiting for approval (status: {status})")
+
+    def _request(self, workflow_id: str, request: RunRequest) -> WorkflowRunRecord:
+        self.store.post_request(workflow_id, request)
+        while True:
+            with self._driving_lock:
+                busy_here = workflow_id in self._driving
+            if not busy_here:
+                record = self.store.get(workflow_id)
+                if record.owner is None or record.owner == self.owner \
+                        or not owner_alive(record.owner):
+                    try:
+                        return self._drive([workflow_id], fresh=set())[0]
+                    except RunBusyError:
+                        pass  # another process took it between our read and our claim
+            time.sleep(self.poll_interval / 2)
+
+    # -- the driver --------------------------------------------------------------------------
+    def _drive(self, ids: List[str], *, fresh: Set[str]) -> List[WorkflowRunRecord]:
+        actives: List[_Active] = []
+        try:
+            for run_id in ids:
+                actives.append(self._take(run_id, fresh=run_id in fresh))
+        except BaseException:
+            for a in actives:
+                self._release(a)
+            raise
+        try:
+            self._loop(actives)
+        finally:
+            for a in actives:
+                if not a.closed:
+                    self._release(a)
+        return [self.store.get(a.id) for a in actives]
+
+    def _take(self, run_id: str, *, fresh: bool) -> _Active:
+        with self._driving_lock:
+            if run_id in self._driving:
+                raise RunBusyError(f"workflow run {run_id} is already being driven by this "
+                                   "runner")
+            self._driving.add(run_id)
+        try:
+            record = self.store.get(run_id)
+            owner = record.owner
+            if owner is not None and owner != self.owner and owner_alive(owner):
+                raise RunBusyError(_busy_message(run_id, owner))
+            if owner != self.owner and not self.store.claim(run_id, self.owner, owner):
+                now = self.store.get(run_id).owner
+                raise RunBusyError(_busy_message(run_id, now or "another process"))
+            workflow = record.planned()
+            scheduler = Scheduler.restore(workflow, record.snapshot)
+            interrupted = scheduler.requeue_interrupted()
+        except BaseException:
+            with self._driving_lock:
+                self._driving.discard(run_id)
+            raise
+        active = _Active(
+            id=run_id, pipeline_id=record.pipeline_id, workflow=workflow, scheduler=scheduler,
+            actor=record.actor or _DEFAULT_ACTOR, trigger=record.trigger,
+            settings=record.settings, jobs=dict(record.jobs),
+            written={n: j.status for n, j in record.jobs.items()},
+            # A fresh run announces every job's first status (queued roots, no-op successes).
+            emitted={n: "blocked" if fresh else j.status for n, j in record.jobs.items()},
+            upstream=_upstream(workflow), planned={j.name: j for j in workflow.jobs})
+        for job in interrupted:
+            active.jobs[job] = replace(
+                active.jobs[job],
+                message="interrupted: the process running this job stopped; running it again")
+            active.dirty.add(job)
+        self._emit(WorkflowStarted(
+            run_id, workflow.name, record.pipeline_id, tuple(j.name for j in workflow.jobs),
+            resumed=not fresh,
+            finished_jobs=sum(1 for s in active.emitted.values() if JobStatus(s).is_terminal)))
+        if interrupted or any(active.written[n] != s
+                              for n, s in scheduler.statuses().items()):
+            self._commit(active, "resumed")
+        return active
+
+    def _release(self, active: _Active) -> None:
+        active.closed = True
+        try:
+            self.store.claim(active.id, None, self.owner)
+        finally:
+            with self._driving_lock:
+                self._driving.discard(active.id)
+
+    def _close(self, active: _Active) -> None:
+        scheduler = active.scheduler
+        status = scheduler.workflow_status()
+        self._release(active)
+        name = active.workflow.name
+        if scheduler.is_finished() or status.is_terminal:
+            self._emit(WorkflowFinished(active.id, name, status.value))
+        else:
+            self._emit(WorkflowOnHold(active.id, name, scheduler.waiting_for_approval()))
+
+    def _loop(self, actives: List[_Active]) -> None:
+        pending: Deque[Tuple[_Active, str]] = deque()
+        live = list(actives)
+        loop = _Loop(ThreadPoolExecutor(max_workers=self.max_parallel,
+                                        thread_name_prefix="wfc-job"), queue.Queue())
+        results = loop.results
+        try:
+            for a in live:
+                self._apply_requests(a)
+            last_poll = time.monotonic()
+            while True:
+                for a in live:
+                    self._collect(a, pending)
+                while pending and loop.running < self.max_parallel:
+                    a, job = pending.popleft()
+                    if a.scheduler.status(job) != JobStatus.QUEUED:
+                        continue  # canceled while it waited for a slot
+                    self._start(a, job, loop)
+                for a in live:
+                    if not a.scheduler.is_active():
+                        self._close(a)
+                live = [a for a in live if not a.closed]
+                if not live:
+                    return
+                try:
+                    done: Optional[_Done] = results.get(timeout=self.poll_interval)
+                except queue.Empty:
+                    done = None
+                while done is not None:
+                    self._finish(done, loop)
+                    try:
+                        done = results.get_nowait()
+                    except queue.Empty:
+                        done = None
+                now = time.monotonic()
+                if now - last_poll >= self.poll_interval:
+                    last_poll = now
+                    for a in live:
+                        self._apply_requests(a)
+        except KeyboardInterrupt:
+            # Ctrl-C: cancel what we drive, stop the running jobs, record their outcome.
+            for a in live:
+                if not a.closed:
+                    self._cancel_now(a)
+            while loop.running:
+                try:
+                    self._finish(results.get(timeout=60), loop)
+                except queue.Empty:  # a job that ignores its cancel: stop waiting
+                    break
+            for a in live:
+                if not a.closed:
+                    self._close(a)
+            raise
+        except BaseException:
+            # A bug or a broken store: stop the jobs, record nothing more; the runs stay
+            # resumable (what was running is re-run by the next resume).
+            for a in live:
+                for event in a.cancels.values():
+                    event.set()
+            raise
+        finally:
+            loop.pool.shutdown(wait=True)
+
+    def _cancel_now(self, a: _Active) -> None:
+        """Cancel the workflow run in the scheduler and stop its running jobs."""
+        for job in a.scheduler.cancel():
+            if job in a.submitted:
+                a.cancels[job].set()
+            else:  # started in the scheduler, never handed to the pool (interrupted)
+                a.scheduler.done(job, "canceled")
+        self._commit(a, "canceled")
+
+    # -- steps of the loop -------------------------------------------------------------------
+    def _apply_requests(self, a: _Active) -> None:
+        for request in self.store.take_requests(a.id):
+            scheduler = a.scheduler
+            try:
+                if request.kind == "approve":
+                    scheduler.approve(str(request.job), request.actor or a.actor)
+                    event = "approved"
+                elif request.kind == "reject":
+                    scheduler.reject(str(request.job))
+                    event = "rejected"
+                else:
+                    self._cancel_now(a)
+                    continue
+            except SchedulerError as exc:
+                self.refused.append((a.id, request, str(exc)))
+                continue
+            self._commit(a, event)
+
+    def _collect(self, a: _Active, pending: Deque[Tuple[_Active, str]]) -> None:
+        scheduler = a.scheduler
+        while True:
+            ready = scheduler.get_ready()
+            if not ready:
+                return
+            decided = False
+            for job in ready:
+                planned = a.planned[job]
+                actor = scheduler.actor_for(job, a.actor)
+                outcome = resolve_contexts(planned.context, self.contexts, actor)
+                if isinstance(outcome, (Unauthorized, ContextNotFound)):
+                    scheduler.done(job, outcome.status)
+                    a.jobs[job] = replace(a.jobs[job], actor=actor, message=outcome.reason,
+                                          exit_code=None)
+                    a.dirty.add(job)
+                    decided = True
+                    continue
+                environment, secrets = outcome
+                secrets = secrets + tuple(self.project_environment.values())
+                a.prepared[job] = (actor, environment, secrets)
+                a.maskers[job] = Masker(secrets)
+                pending.append((a, job))
+            self._commit(a, "job-decided", write=decided)
+
+    def _start(self, a: _Active, job: str, loop: _Loop) -> None:
+        actor, contexts_env, secrets = a.prepared.pop(job)
+        planned = a.planned[job]
+        record = a.jobs[job]
+        attempt = record.attempts + 1
+        definition = planned.definition or {}
+        trigger = a.trigger
+        builtins = builtin_environment(
+            job=job, workflow_id=a.id, build_num=attempt,
+            branch=trigger.get("branch"), tag=trigger.get("tag"),
+            sha1=a.settings.get("revision"), project_reponame=a.settings.get("project"),
+            working_directory=str(definition.get("working_directory") or "~/project"),
+            workflow_job_id=str(uuid.uuid4()),
+            workflow_workspace_id=str(a.settings.get("workspace_id") or a.id),
+            pipeline_id=a.pipeline_id, username=actor)
+        environment = merge_environment(project=self.project_environment,
+                                        contexts=contexts_env, builtins=builtins)
+        masker = a.masker(job)
+        lines: List[str] = []
+        emit = self._emit
+        workflow_name = a.workflow.name
+
+        def on_output(line: str) -> None:
+            masked = masker(line)
+            lines.append(masked)
+            emit(JobOutput(a.id, workflow_name, job, masked))
+
+        cancel = threading.Event()
+        request = JobRequest(
+            run_id=a.id, workflow_id=a.id, job_name=job, job=planned.job,
+            definition=definition, environment=environment, secrets=secrets,
+            upstream_jobs=a.upstream[job], workspace=self.workspace, caches=self.caches,
+            artifacts=self.artifacts, cancel=cancel, on_output=on_output,
+            timeout=self.job_timeout)
+        a.scheduler.start(job)
+        a.jobs[job] = replace(record, actor=actor, started_at=time.time(), finished_at=None,
+                              duration=None, exit_code=None, attempts=attempt)
+        a.dirty.add(job)
+        a.cancels[job] = cancel
+        a.started[job] = time.monotonic()
+        # Written (and JobStarted emitted) before the job can print its first line.
+        self._commit(a, "job-started")
+        if planned.definition is None:  # a runnable job always has one; say so if not
+            loop.results.put(_Done(a, job, None, f"job {job!r} has no definition to run", []))
+        else:
+            loop.pool.submit(self._execute, a, job, request, lines, loop.results)
+        a.submitted.add(job)
+        loop.running += 1
+
+    def _execute(self, a: _Active, job: str, request: JobRequest, lines: List[str],
+                 results: queue.Queue[_Done]) -> None:
+        result: Optional[JobResult] = None
+        error: Optional[str] = None
+        try:
+            result = self.executor.execute(request)
+        except ExecutorError as exc:
+            error = f"executor error: {exc}"
+        except Exception as exc:
+            error = (f"the executor raised {type(exc).__name__}: {exc}\n"
+                     + traceback.format_exc())
+        finally:
+            results.put(_Done(a, job, result, error, lines))
+
+    def _finish(self, done: _Done, loop: _Loop) -> None:
+        loop.running -= 1
+        a, job = done.active, done.job
+        masker = a.masker(job)
+        elapsed = time.monotonic() - a.started.pop(job, time.monotonic())
+        a.cancels.pop(job, None)
+        a.submitted.discard(job)
+        if done.result is not None:
+            result = done.result
+            status, exit_code = result.status, result.exit_code
+            message = result.message
+            log = result.log or "\n".join(done.lines)
+            duration = result.duration or elapsed
+        else:
+            status, exit_code, duration = "failed", None, elapsed
+            error = done.error or "the job did not report a result"
+            message = error.splitlines()[0]
+            log = "\n".join([*done.lines, error])
+        a.scheduler.done(job, status)
+        a.jobs[job] = replace(a.jobs[job], exit_code=exit_code, finished_at=time.time(),
+                              duration=round(duration, 3),
+                              message=masker(message) if message else None)
+        a.dirty.add(job)
+        a.logs[job] = masker(log)
+        self._commit(a, "job-finished")
+
+    def _commit(self, a: _Active, event: str, *, write: bool = True) -> None:
+        """Write what changed since the last write as one transition, then emit events.
+
+        Everything is derived from the scheduler's statuses, so a change that was not written
+        (an interrupted commit, or jobs that only became ``queued``, which a resume derives
+        again) is picked up by the next write. ``write=False`` only emits.
+        """
+        scheduler = a.scheduler
+        statuses = scheduler.statuses()
+        now = time.time()
+        for name, status in statuses.items():
+            record = a.jobs[name]
+            if record.status == status:
+                continue
+            updates: Dict[str, Any] = {"status": status.value}
+            if status.is_terminal and record.finished_at is None:
+                updates["finished_at"] = now
+            if status == JobStatus.SUCCESS and a.planned[name].type == "approval":
+                updates["actor"] = scheduler.approver(name)
+            a.jobs[name] = replace(record, **updates)
+        if write:
+            rows = [n for n, s in statuses.items() if a.written[n] != s or n in a.dirty]
+            logs = {n: a.logs[n] for n in rows if n in a.logs}
+            self.store.update(a.id, Transition(
+                event, scheduler.snapshot(), scheduler.workflow_status().value,
+                jobs=[a.jobs[n] for n in rows], logs=logs, at=now))
+            for n in rows:
+                a.written[n] = statuses[n].value
+                a.logs.pop(n, None)
+            a.dirty.clear()
+        wf = a.workflow.name
+        for name, status in statuses.items():
+            if a.emitted[name] == status:
+                continue
+            a.emitted[name] = status.value
+            record = a.jobs[name]
+            if status == JobStatus.QUEUED:
+                self._emit(JobQueued(a.id, wf, name))
+            elif status == JobStatus.RUNNING:
+                self._emit(JobStarted(a.id, wf, name, record.actor or a.actor,
+                                      attempt=record.attempts))
+            elif status == JobStatus.ON_HOLD:
+                self._emit(ApprovalRequested(a.id, wf, name))
+            elif status.is_terminal:
+                approver = scheduler.approver(name) if a.planned[name].type == "approval" \
+                    else None
+                self._emit(JobFinished(a.id, wf, name, status.value, record.exit_code,
+                                       record.duration, record.message, approved_by=approver))
+
+
+def _busy_message(run_id: str, owner: str) -> str:
+    parts = owner.rsplit(":", 3)
+    who = f"process {parts[1]} on {parts[0]}" if len(parts) == 4 else owner
+    return (f"workflow run {run_id} is being run by {who}; wait for it, or stop that "
+            "process and run `workflowcore resume` again")

@@ -1,0 +1,582 @@
+"""``workflowcore run`` and the commands on stored runs, end to end through the real CLI:
+``python -m workflowcore`` in a temporary git repository, real shells, real SQLite.
+
+Each test builds its own repository. Sleeps stay at or under one second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from ..seed import clean, seed_blocks
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX-only")
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+SECRET = "s3cr3t-Value-42xyz"
+
+
+def wfc(repo: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "workflowcore", *args], cwd=repo,
+                          capture_output=True, text=True, timeout=timeout, env=_env())
+
+
+def _env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def make_repo(tmp_path: Path, config: str, files: Optional[Dict[str, str]] = None) -> Path:
+    repo = tmp_path / "repo"
+    (repo / ".circleci").mkdir(parents=True)
+    (repo / ".circleci" / "config.yml").write_text(config, encoding="utf-8")
+    for name, text in (files or {}).items():
+        path = repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
+    return repo
+
+
+def as_json(proc: subprocess.CompletedProcess[str]) -> Dict[str, Any]:
+    assert proc.stdout, proc.stderr
+    data: Dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def statuses(workflow: Dict[str, Any]) -> Dict[str, str]:
+    return {name: j["status"] for name, j in workflow["jobs"].items()}
+
+
+def logs(repo: Path, wid: str) -> Dict[str, str]:
+    proc = wfc(repo, "logs", wid, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    return {k: v or "" for k, v in as_json(proc)["logs"].items()}
+
+
+# -- the seed's workspace example -----------------------------------------------------------------
+
+def test_seed_workspace_example(tmp_path: Path) -> None:
+    """The seed's ``flow``/``downstream`` example. ``working_directory: /tmp`` would be the
+    host's /tmp with the subprocess executor (shared by both jobs, so ``downstream`` could
+    read ``flow``'s file without any workspace); it is adapted to ``~/tmp``, which is each
+    job's own HOME, so the file can only reach ``downstream`` through the workspace."""
+    [block] = [b for b in seed_blocks() if "echo-output" in b.text]
+    text = clean(block.text)
+    text = text.replace("working_directory: /tmp", "working_directory: ~/tmp")
+    text = text.replace("/tmp/workspace", "~/tmp/workspace")
+    assert "/tmp" not in text.replace("~/tmp", "")
+    repo = make_repo(tmp_path, text)
+    proc = wfc(repo, "run", "--branch", "main", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = as_json(proc)
+    [wf] = doc["workflows"]
+    assert wf["name"] == "btd" and wf["status"] == "success"
+    assert wf["jobs"] == {"flow": {"status": "success", "exit_code": 0},
+                          "downstream": {"status": "success", "exit_code": 0}}
+    assert f"workflow btd started: {wf['id']}" in proc.stderr
+    assert "It worked!" in logs(repo, wf["id"])["downstream"]
+    jobs = repo / ".workflowcore" / "jobs" / wf["id"]
+    written = jobs / "flow" / "home" / "tmp" / "workspace" / "echo-output"
+    attached = jobs / "downstream" / "home" / "tmp" / "workspace" / "echo-output"
+    assert written.read_text() == attached.read_text() == "Hello, world!\n"
+    assert not written.samefile(attached)
+
+
+# -- fan-out / fan-in ---------------------------------------------------------------------------
+
+FAN = """
+version: 2.1
+jobs:
+  build:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: echo "start $(date +%s.%N)"; echo "end $(date +%s.%N)"
+  test:
+    parameters: {n: {type: integer}}
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: echo "start $(date +%s.%N)"; sleep 0.6; echo "end $(date +%s.%N)"
+  merge:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: echo "start $(date +%s.%N)"; echo "end $(date +%s.%N)"
+workflows:
+  fan:
+    jobs:
+      - build
+      - test: {name: t1, n: 1, requires: [build]}
+      - test: {name: t2, n: 2, requires: [build]}
+      - test: {name: t3, n: 3, requires: [build]}
+      - merge: {requires: [t1, t2, t3]}
+"""
+
+
+def _times(log: str) -> tuple[float, float]:
+    found = {line.split()[0]: float(line.split()[1]) for line in log.splitlines()
+             if line.startswith(("start ", "end "))}
+    return found["start"], found["end"]
+
+
+def test_fan_out_fan_in(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, FAN)
+    proc = wfc(repo, "run", "--branch", "main", "--max-parallel", "3", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    [wf] = as_json(proc)["workflows"]
+    assert set(statuses(wf).values()) == {"success"}
+    t = {name: _times(text) for name, text in logs(repo, wf["id"]).items()}
+    fan = ["t1", "t2", "t3"]
+    assert all(t[name][0] >= t["build"][1] for name in fan)
+    assert max(t[n][0] for n in fan) < min(t[n][1] for n in fan), "the tests did not overlap"
+    assert t["merge"][0] >= max(t[n][1] for n in fan)
+
+
+def test_text_output_shows_live_progress(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, FAN)
+    proc = wfc(repo, "run", "--branch", "main", "--max-parallel", "3")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "workflow fan started: " in out
+    assert "[fan] build: started as " in out
+    assert "[fan] t2 | start " in out
+    assert "[fan] merge: ok (exit 0" in out and "[5/5]" in out
+    assert "workflow fan: success" in out
+    quiet = wfc(repo, "run", "--branch", "main", "--max-parallel", "3", "-q")
+    assert "| start" not in quiet.stdout and "[fan] merge: ok" in quiet.stdout
+
+
+# -- approvals, restricted contexts --------------------------------------------------------------
+
+APPROVAL = """
+version: 2.1
+jobs:
+  build:
+    docker: [{image: cimg/base:stable}]
+    steps: [{run: echo built}]
+  deploy:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: echo "deploying as $CIRCLE_USERNAME with ${#DEPLOY_KEY} key chars"
+workflows:
+  ship:
+    jobs:
+      - build
+      - hold: {type: approval, requires: [build]}
+      - deploy: {requires: [hold], context: [deployers]}
+"""
+CONTEXTS = f"""
+contexts:
+  deployers:
+    environment: {{DEPLOY_KEY: "{SECRET}"}}
+    allow: [bob]
+"""
+
+
+def test_approval_then_approve(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, APPROVAL, {".circleci/contexts.yml": CONTEXTS})
+    proc = wfc(repo, "run", "--branch", "main", "--actor", "alice", "--format", "json")
+    assert proc.returncode == 3, proc.stderr
+    [wf] = as_json(proc)["workflows"]
+    assert wf["status"] == "on_hold"
+    assert statuses(wf) == {"build": "success", "hold": "on_hold", "deploy": "blocked"}
+    wid = wf["id"]
+
+    refused = wfc(repo, "rerun", wid, "--from-failed")
+    assert refused.returncode == 2
+    assert "must be in a terminal state" in refused.stderr and "on_hold" in refused.stderr
+    wrong = wfc(repo, "approve", wid, "build", "--actor", "bob")
+    assert wrong.returncode == 2 and "not an approval job" in wrong.stderr
+
+    ok = wfc(repo, "approve", wid[:8], "hold", "--actor", "bob", "--format", "json")
+    assert ok.returncode == 0, ok.stderr
+    done = as_json(ok)
+    assert done["id"] == wid and done["status"] == "success"
+    assert statuses(done) == {"build": "success", "hold": "success", "deploy": "success"}
+    assert "deploying as bob with 18 key chars" in logs(repo, wid)["deploy"]
+
+    again = wfc(repo, "approve", wid, "hold", "--actor", "bob")
+    assert again.returncode == 2 and "not waiting for approval (status: success)" in again.stderr
+
+
+def test_restricted_context_is_unauthorized(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, APPROVAL, {".circleci/contexts.yml": CONTEXTS})
+    held = as_json(wfc(repo, "run", "--branch", "main", "--actor", "bob", "--format", "json"))
+    wid = held["workflows"][0]["id"]
+    proc = wfc(repo, "approve", wid, "hold", "--actor", "carol", "--format", "json")
+    assert proc.returncode == 1
+    wf = as_json(proc)
+    assert wf["status"] == "unauthorized"
+    assert wf["jobs"]["deploy"] == {"status": "unauthorized", "exit_code": None}
+    assert "deploying" not in logs(repo, wid).get("deploy", "")
+    text = wfc(repo, "status", wid)
+    assert "'carol' is not allowed to use context 'deployers'" in text.stdout
+
+
+def test_unauthorized_job_makes_dependents_not_run(tmp_path: Path) -> None:
+    config = APPROVAL.replace("      - hold: {type: approval, requires: [build]}\n", "")
+    config = config.replace("deploy: {requires: [hold]", "deploy: {requires: [build]")
+    config += "      - build:\n          name: after\n          requires: [deploy]\n"
+    repo = make_repo(tmp_path, config, {".circleci/contexts.yml": CONTEXTS})
+    proc = wfc(repo, "run", "--branch", "main", "--actor", "carol", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    [wf] = as_json(proc)["workflows"]
+    assert wf["status"] == "unauthorized"
+    assert statuses(wf) == {"build": "success", "deploy": "unauthorized", "after": "not_run"}
+    ok = wfc(repo, "run", "--branch", "main", "--actor", "bob", "--format", "json")
+    assert ok.returncode == 0, ok.stderr
+
+
+# -- masking -------------------------------------------------------------------------------------
+
+MASKING = """
+version: 2.1
+jobs:
+  leak:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: |
+          echo "token=$TOKEN"
+          echo "stderr $TOKEN" >&2
+          echo "$TOKEN" > leaked.txt
+          printf 'no newline %s' "$TOKEN"
+      - run: echo "failing with $TOKEN"; exit 3
+workflows:
+  w:
+    jobs: [{leak: {context: [secrets]}}]
+"""
+
+
+def test_secrets_never_leave_masked(tmp_path: Path) -> None:
+    contexts = f"contexts:\n  secrets:\n    environment:\n      TOKEN: {SECRET}\n"
+    repo = make_repo(tmp_path, MASKING)
+    (tmp_path / "ctx.yml").write_text(contexts, encoding="utf-8")
+    outputs: List[str] = []
+    for fmt in ("text", "json"):
+        proc = wfc(repo, "run", "--branch", "main", "--contexts", str(tmp_path / "ctx.yml"),
+                   "--format", fmt)
+        assert proc.returncode == 1, proc.stderr
+        outputs += [proc.stdout, proc.stderr]
+    wid = wfc(repo, "status", "--format", "json")
+    outputs.append(wid.stdout)
+    first = as_json(wid)["workflows"][0]["id"]
+    for args in (["logs", first], ["logs", first, "--format", "json"], ["status", first]):
+        proc = wfc(repo, *args)
+        assert proc.returncode == 0
+        outputs += [proc.stdout, proc.stderr]
+    joined = "\n".join(outputs)
+    assert "token=********" in joined and "stderr ********" in joined
+    assert "no newline ********" in joined and "failing with ********" in joined
+    assert SECRET not in joined
+    state = repo / ".workflowcore"
+    db_files = list(state.glob("runs.sqlite*"))
+    assert db_files
+    for path in db_files:
+        assert SECRET.encode() not in path.read_bytes(), path
+    # the store really holds the masked log
+    assert b"token=********" in b"".join(p.read_bytes() for p in db_files)
+
+
+# -- rerun from failed ----------------------------------------------------------------------------
+
+RERUN = """
+version: 2.1
+jobs:
+  build:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: mkdir -p out && date +%s%N > out/stamp && echo built-once
+      - persist_to_workspace: {root: out, paths: [stamp]}
+  test:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - checkout
+      - attach_workspace: {at: ws}
+      - run: echo "stamp $(cat ws/stamp)"
+      - run: sh ./check.sh
+  deploy:
+    docker: [{image: cimg/base:stable}]
+    steps: [{run: echo deployed}]
+workflows:
+  w:
+    jobs:
+      - build
+      - test: {requires: [build]}
+      - deploy: {requires: [test]}
+"""
+
+
+def _stamp(log: str) -> str:
+    [stamp] = re.findall(r"^stamp (\d+)$", log, re.M)
+    return str(stamp)
+
+
+def test_failure_then_rerun_from_failed(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, RERUN, {"check.sh": "echo checking; exit 1\n"})
+    first = wfc(repo, "run", "--branch", "main", "--format", "json")
+    assert first.returncode == 1, first.stderr
+    [wf] = as_json(first)["workflows"]
+    assert statuses(wf) == {"build": "success", "test": "failed", "deploy": "not_run"}
+    assert wf["jobs"]["test"]["exit_code"] == 1
+    old = wf["id"]
+    stamp = _stamp(logs(repo, old)["test"])
+
+    (repo / "check.sh").write_text("echo checking; exit 0\n", encoding="utf-8")  # the fix
+    proc = wfc(repo, "rerun", old, "--from-failed", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    new = as_json(proc)
+    assert new["id"] != old and new["rerun_of"] == old and new["status"] == "success"
+    assert new["pipeline"] == wf["pipeline"]
+    assert statuses(new) == {"build": "success", "test": "success", "deploy": "success"}
+    jobs_dir = repo / ".workflowcore" / "jobs"
+    assert (jobs_dir / old / "build").is_dir()
+    checked_out = jobs_dir / new["id"] / "test" / "home" / "project"
+    assert (checked_out / "check.sh").read_text() == "echo checking; exit 0\n"
+    assert not (checked_out / ".workflowcore").exists()  # the state dir is never copied
+    assert not (jobs_dir / new["id"] / "build").exists(), "build ran again"
+    new_logs = logs(repo, new["id"])
+    assert _stamp(new_logs["test"]) == stamp  # the kept layer is attached
+    assert "built-once" in new_logs["build"]  # its log is kept too
+    text = wfc(repo, "status", new["id"]).stdout
+    assert f"kept from {old}" in text
+
+    again = wfc(repo, "rerun", new["id"], "--format", "json")
+    assert again.returncode == 0, again.stderr
+    fresh = as_json(again)
+    assert (jobs_dir / fresh["id"] / "build").is_dir()
+    assert _stamp(logs(repo, fresh["id"])["test"]) != stamp
+
+    listing = as_json(wfc(repo, "status", "--format", "json"))
+    assert [w["id"] for w in listing["workflows"]] == [fresh["id"], new["id"], old]
+
+
+# -- SIGKILL and resume ------------------------------------------------------------------------
+
+KILLED = """
+version: 2.1
+jobs:
+  first:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: mkdir -p out && echo first-data > out/data.txt && echo first-ran
+      - persist_to_workspace: {root: out, paths: [data.txt]}
+  slow:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - attach_workspace: {at: ws}
+      - run: sleep 1 && echo "got $(cat ws/data.txt)" && echo slow-done
+workflows:
+  w:
+    jobs: [first, {slow: {requires: [first]}}]
+"""
+
+
+def _start_run(repo: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "workflowcore", "run", "--branch", "main", *extra], cwd=repo,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+
+
+def _read_until(proc: subprocess.Popen[str], marker: str) -> List[str]:
+    assert proc.stdout is not None
+    lines: List[str] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if marker in line:
+            return lines
+    raise AssertionError(f"{marker!r} never came: {lines}")
+
+
+def test_sigkilled_run_is_resumed(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, KILLED)
+    proc = _start_run(repo)
+    try:
+        lines = _read_until(proc, "[w] slow | ==> sleep 1")
+        time.sleep(0.2)  # inside the sleep
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            assert stream is not None
+            stream.close()
+    wid = lines[0].split("started: ")[1].split()[0]
+
+    status = as_json(wfc(repo, "status", wid, "--format", "json"))
+    assert statuses(status) == {"first": "success", "slow": "running"}
+    assert "interrupted" in wfc(repo, "status", wid).stdout
+
+    resumed = wfc(repo, "resume", wid, "--format", "json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"workflow w resumed: {wid}" in resumed.stderr
+    done = as_json(resumed)
+    assert statuses(done) == {"first": "success", "slow": "success"}
+    job_logs = logs(repo, wid)
+    assert re.findall(r"^first-ran$", job_logs["first"], re.M) == ["first-ran"]
+    assert "got first-data" in job_logs["slow"] and "slow-done" in job_logs["slow"]
+    jobs_dir = repo / ".workflowcore" / "jobs" / wid
+    assert sorted(p.name for p in jobs_dir.iterdir()) == ["first", "slow", "slow.2"]
+    assert wfc(repo, "resume", wid).returncode == 0  # finished: nothing more to do
+
+
+def test_cancel_from_another_process(tmp_path: Path) -> None:
+    config = KILLED.replace("sleep 1 &&", "sleep 30 &&")
+    repo = make_repo(tmp_path, config)
+    proc = _start_run(repo)
+    try:
+        lines = _read_until(proc, "[w] slow: started")
+        wid = lines[0].split("started: ")[1].split()[0]
+        t0 = time.monotonic()
+        cancel = wfc(repo, "cancel", wid, "--format", "json")
+        assert cancel.returncode == 0, cancel.stderr
+        assert time.monotonic() - t0 < 15
+        wf = as_json(cancel)
+        assert wf["status"] == "canceled"
+        assert statuses(wf) == {"first": "success", "slow": "canceled"}
+        assert proc.wait(timeout=30) == 1
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            assert stream is not None
+            stream.close()
+    again = wfc(repo, "cancel", wid)
+    assert again.returncode == 1 and "already finished" in again.stderr
+
+
+# -- path escapes ---------------------------------------------------------------------------
+
+ESCAPES = """
+version: 2.1
+jobs:
+  dotdot:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: mkdir -p d && echo x > d/f
+      - persist_to_workspace: {root: d, paths: [../../../../../../etc/passwd]}
+  absolute:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: mkdir -p d && echo x > d/f
+      - persist_to_workspace: {root: d, paths: [/etc/passwd]}
+  link:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: mkdir -p d && ln -sf /etc/passwd d/link
+      - persist_to_workspace: {root: d, paths: [link]}
+  artifacts:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: mkdir -p d && echo x > d/f
+      - store_artifacts: {path: d, destination: ../../../outside}
+  named:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: mkdir -p d && echo named > d/f
+      - persist_to_workspace: {root: d, paths: [f]}
+  attach:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - attach_workspace: {at: ws}
+      - run: cat ws/f
+workflows:
+  w:
+    jobs:
+      - dotdot
+      - absolute
+      - link
+      - artifacts
+      - named: {name: ../../../../evil}
+      - attach: {name: "..", requires: [../../../../evil]}
+"""
+
+
+def test_path_escapes_are_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, ESCAPES)
+    proc = wfc(repo, "run", "--branch", "main", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    [wf] = as_json(proc)["workflows"]
+    failed = ("dotdot", "absolute", "link", "artifacts")
+    assert statuses(wf) == {**dict.fromkeys(failed, "failed"),
+                            "../../../../evil": "success", "..": "success"}
+    job_logs = logs(repo, wf["id"])
+    assert "path '../../../../../../etc/passwd' is absolute or contains '..'" in \
+        job_logs["dotdot"]
+    assert "path '/etc/passwd' is absolute or contains '..'" in job_logs["absolute"]
+    assert "is a symlink to '/etc/passwd', which is outside" in job_logs["link"]
+    assert "store_artifacts destination '../../../outside' is absolute" in job_logs["artifacts"]
+    assert re.findall(r"^named$", job_logs[".."], re.M) == ["named"]
+    state = repo / ".workflowcore"
+    for tar in (state / "workspace").rglob("*.tar"):
+        assert b"root:" not in tar.read_bytes()
+    # job names are file-name components, never paths: everything stays in its run's dirs
+    evil = "..%2F..%2F..%2F..%2Fevil"
+    assert {"%2E%2E", evil} <= {p.name for p in (state / "jobs" / wf["id"]).iterdir()}
+    assert (state / "workspace" / wf["id"] / evil).is_dir()
+    created = {p.name for p in tmp_path.rglob("*")}
+    assert "evil" not in created and "outside" not in created
+    bad_job = wfc(repo, "logs", wf["id"], "../../../etc/passwd")
+    assert bad_job.returncode == 2 and "has no job" in bad_job.stderr
+    bad_id = wfc(repo, "status", "../../etc")
+    assert bad_id.returncode == 2 and "no workflow run" in bad_id.stderr
+
+
+# -- invocation ------------------------------------------------------------------------------------
+
+def test_bad_invocations_exit_2(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, APPROVAL)
+    missing = wfc(repo, "run", "--branch", "main", "nope.yml")
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    (repo / "broken.yml").write_text("version: 2.1\njobs: [\n", encoding="utf-8")
+    broken = wfc(repo, "run", "broken.yml", "--branch", "main")
+    assert broken.returncode == 2 and "broken.yml:" in broken.stderr
+    ctx = wfc(repo, "run", "--branch", "main", "--contexts", "missing.yml")
+    assert ctx.returncode == 2 and "context-file-unreadable" in ctx.stderr
+    wf = wfc(repo, "run", "--branch", "main", "--workflow", "nope")
+    assert wf.returncode == 2
+    par = wfc(repo, "run", "--branch", "main", "--max-parallel", "0")
+    assert par.returncode == 2 and "positive integer" in par.stderr
+    fresh = tmp_path / "empty"
+    fresh.mkdir()
+    nostate = wfc(fresh, "status")
+    assert nostate.returncode == 2 and "no run state" in nostate.stderr
+
+
+def test_no_workflow_selected_is_a_success(tmp_path: Path) -> None:
+    config = APPROVAL.replace("      - build\n",
+                              "      - build: {filters: {branches: {only: release}}}\n")
+    repo = make_repo(tmp_path, config)
+    proc = wfc(repo, "run", "--branch", "main", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = as_json(proc)
+    assert doc["workflows"] == [] and doc["version"] == 1 and doc["pipeline"]
+
+
+def test_docker_executor_missing_is_a_usage_error(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from workflowcore.cli.main import main
+
+    repo = make_repo(tmp_path, APPROVAL)
+    monkeypatch.chdir(repo)
+    monkeypatch.setitem(sys.modules, "workflowcore.runtime.executors.docker", None)
+    code = main(["run", "--branch", "main", "--executor", "docker"])
+    assert code == 2
+    assert "docker executor is not available" in capsys.readouterr().err
