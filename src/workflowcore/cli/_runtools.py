@@ -138,9 +138,13 @@ def open_state(state_dir: Optional[str], *, create: bool) -> State:
 
 
 def find_source_dir(config: Path) -> Path:
-    """The tree ``checkout`` copies: the git work tree containing the config, else the
-    directory above ``.circleci/``, else the config's directory."""
+    """The tree ``checkout`` copies: the project whose root holds ``.circleci/`` (as
+    CircleCI checks out the repository whose root holds the config), else the git work tree
+    containing the config, else the config's directory. The first rule matters for a
+    project inside another repository (a monorepo, or this project's own examples/)."""
     config = config.absolute()
+    if config.parent.name == ".circleci":
+        return config.parent.parent
     try:
         proc = subprocess.run(["git", "-C", str(config.parent), "rev-parse", "--show-toplevel"],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -149,8 +153,6 @@ def find_source_dir(config: Path) -> Path:
             return Path(proc.stdout.decode().strip())
     except (OSError, subprocess.TimeoutExpired):
         pass
-    if config.parent.name == ".circleci":
-        return config.parent.parent
     return config.parent
 
 
