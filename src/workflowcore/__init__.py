@@ -6,7 +6,7 @@ The layers, each usable alone (docs/api.md)::
     compile(result, trigger)       -> CompileResult                      # 2.1 → 2.0 shape
     plan(result, Trigger(...))     -> Plan                               # which jobs run, why not
     Scheduler(plan.workflows[0])   -> get_ready() / done() / approve()   # pure, graphlib-shaped
-    Runner(...).run(...)           -> workflow runs through an Executor  # subprocess, docker, mock
+    Runner(executor, store).run(plan.workflows) -> WorkflowRunRecords  # subprocess, docker, mock
 
 Names are imported lazily: ``import workflowcore`` stays cheap (an editor that only lints
 never imports the runtime).
@@ -62,6 +62,12 @@ _EXPORTS: dict[str, str] = {
     "JobResult": "workflowcore.runtime.executor",
     "MockExecutor": "workflowcore.runtime.executors.mock",
     "SubprocessExecutor": "workflowcore.runtime.executors.subprocess",
+    "Runner": "workflowcore.runtime.runner",
+    "RunStore": "workflowcore.runtime.stores.runstate",
+    "SQLiteRunStore": "workflowcore.runtime.stores.runstate",
+    "InMemoryRunStore": "workflowcore.runtime.stores.runstate",
+    "WorkflowRunRecord": "workflowcore.runtime.stores.runstate",
+    "Event": "workflowcore.runtime.events",
 }
 
 __all__ = [
@@ -71,10 +77,12 @@ __all__ = [
     "ConfigError",
     "CycleError",
     "Diagnostic",
+    "Event",
     "ExcludedJob",
     "Executor",
     "ExecutorError",
     "ExecutorUnavailableError",
+    "InMemoryRunStore",
     "JobRequest",
     "JobResult",
     "JobStatus",
@@ -85,6 +93,9 @@ __all__ = [
     "PlannedJob",
     "PlannedWorkflow",
     "RunNotFoundError",
+    "RunStore",
+    "Runner",
+    "SQLiteRunStore",
     "Scheduler",
     "SchedulerError",
     "Severity",
@@ -92,6 +103,7 @@ __all__ = [
     "SubprocessExecutor",
     "Trigger",
     "WorkflowCoreError",
+    "WorkflowRunRecord",
     "WorkflowStatus",
     "WorkspaceError",
     "__version__",
@@ -145,8 +157,16 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
         WorkspaceError,
     )
     from .planning import ExcludedJob, Plan, PlannedJob, PlannedWorkflow, Trigger, plan
+    from .runtime.events import Event
     from .runtime.executor import BaseExecutor, Executor, JobRequest, JobResult
     from .runtime.executors.mock import MockExecutor
     from .runtime.executors.subprocess import SubprocessExecutor
+    from .runtime.runner import Runner
     from .runtime.scheduler import Scheduler, rerun_from_failed
     from .runtime.status import JobStatus, WorkflowStatus
+    from .runtime.stores.runstate import (
+        InMemoryRunStore,
+        RunStore,
+        SQLiteRunStore,
+        WorkflowRunRecord,
+    )
