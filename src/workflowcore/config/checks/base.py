@@ -13,32 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence, Tuple
 
 from ...diagnostics import Diagnostic, Severity
+from .._vocabulary import BUILTIN_STEPS as _BUILTINS
+from .._vocabulary import STRUCTURAL_STEPS
 from ..sourcemap import SourceMap
 
 __all__ = ["BUILTIN_STEPS", "Check", "Context", "Invocation", "Step", "walk"]
 
 Loc = Tuple[Any, ...]  # ("jobs", "build", "steps", 2) — keys and list indices
 
-#: Steps CircleCI provides; anything else is a command invocation.
-BUILTIN_STEPS = frozenset(
-    {
-        "run",
-        "checkout",
-        "setup_remote_docker",
-        "save_cache",
-        "restore_cache",
-        "store_artifacts",
-        "store_test_results",
-        "persist_to_workspace",
-        "attach_workspace",
-        "add_ssh_keys",
-        "install_signing_bundle",
-        "deploy",
-        "when",
-        "unless",
-        "steps",
-    }
-)
+#: Steps CircleCI provides (and structural step keys); anything else is a command.
+BUILTIN_STEPS = _BUILTINS | STRUCTURAL_STEPS
 
 
 @dataclass

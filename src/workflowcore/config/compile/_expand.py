@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ...diagnostics import Severity
 from ...expr import ExprError, LogicError, check_logic, evaluate_logic, logic_truthy
+from .._vocabulary import BUILTIN_STEPS
 from ._context import Ctx
 from ._diag import Frame, Loc, Source
 from ._limits import MAX_COMMAND_DEPTH
@@ -24,23 +25,6 @@ from ._render import Scope
 
 __all__ = ["BUILTIN_STEPS", "ExecMap", "ExecName", "Expander", "Spliced", "StepList"]
 
-#: Steps CircleCI provides (R1.5, R1.7). A config command may override one (R1.5.2).
-BUILTIN_STEPS = frozenset(
-    {
-        "run",
-        "checkout",
-        "setup_remote_docker",
-        "save_cache",
-        "restore_cache",
-        "store_artifacts",
-        "store_test_results",
-        "persist_to_workspace",
-        "attach_workspace",
-        "add_ssh_keys",
-        "install_signing_bundle",
-        "deploy",
-    }
-)
 _EXECUTOR_KEYS = (
     "docker",
     "machine",

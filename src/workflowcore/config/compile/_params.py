@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ...expr import template_string
+from .._vocabulary import INVOCATION_KEYS
 from ._diag import Loc, Reporter, Source
 
 __all__ = [
@@ -31,20 +32,7 @@ PARAM_TYPES = ("string", "boolean", "integer", "enum", "executor", "steps", "env
 PIPELINE_PARAM_TYPES = ("string", "boolean", "integer", "enum")
 #: Invocation keys that cannot be job parameters ([CR]; SDK18; serial-group and
 #: override-with inferred).
-RESERVED_JOB_PARAMS = frozenset(
-    {
-        "name",
-        "requires",
-        "context",
-        "type",
-        "filters",
-        "matrix",
-        "pre-steps",
-        "post-steps",
-        "serial-group",
-        "override-with",
-    }
-)
+RESERVED_JOB_PARAMS = INVOCATION_KEYS
 _ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 

@@ -29,6 +29,7 @@ from ...expr import (
     parse_expression,
     template_string,
 )
+from .._vocabulary import INVOCATION_KEYS
 from ._context import Ctx
 from ._diag import Frame, Loc
 from ._expand import Expander, Spliced
@@ -41,20 +42,7 @@ from ._render import Scope
 __all__ = ["Member", "WorkflowCompiler"]
 
 #: Invocation keys that are not job arguments.
-_INVOCATION_KEYS = frozenset(
-    {
-        "name",
-        "requires",
-        "context",
-        "type",
-        "filters",
-        "matrix",
-        "pre-steps",
-        "post-steps",
-        "serial-group",
-        "override-with",
-    }
-)
+_INVOCATION_KEYS = INVOCATION_KEYS
 #: Invocation keys kept in the processed workflow (R10.9.1 + serial-group for planning).
 _KEPT_KEYS = ("context", "filters", "type", "serial-group")
 _GROUP_KEYS = frozenset({"name", "requires", "filters", "serial-group"})
