@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..config import load_file
 from ..diagnostics import Diagnostic
 from ..errors import ConfigError, PlanError
 from ..planning import Plan, parameter_problems, plan
 from ..reporting.diagnostics import FileReport, format_text
 from ..reporting.plans import PLAN_FORMATS
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err
+from ._common import EXIT_FAILED, EXIT_OK, UsageError, err
+from ._load import print_diagnostics, read_config
 from ._trigger import add_trigger_options, trigger_from_args
 
 __all__ = ["add_parser", "run"]
@@ -67,21 +67,10 @@ def _select(p: Plan, names: list[str] | None) -> Plan:
 
 def run(args: argparse.Namespace) -> int:
     trigger = trigger_from_args(args)
-    try:
-        result = load_file(args.path)
-    except IsADirectoryError:
-        err(f"{args.path}: is a directory; give the config file "
-            f"(e.g. {args.path}/.circleci/config.yml)")
-        return EXIT_USAGE
-    except FileNotFoundError:
-        err(f"{args.path}: no such file")
-        return EXIT_USAGE
-    except OSError as exc:
-        err(f"{args.path}: cannot read: {exc.strerror or exc}")
-        return EXIT_USAGE
+    result = read_config(args.path)
     lines = result.source_map.lines
     if result.errors:
-        sys.stderr.write(format_text([FileReport(result.path, result.diagnostics, lines)]))
+        print_diagnostics(result)
         return EXIT_FAILED
     problems = parameter_problems(result.data, trigger.parameters)
     if problems:

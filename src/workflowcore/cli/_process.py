@@ -6,11 +6,12 @@ import argparse
 import sys
 
 from .._compile import compile as compile_config
-from ..config import load_file, to_yaml
+from ..config import to_yaml
 from ..errors import PlanError
 from ..planning import Trigger
 from ..reporting.diagnostics import FileReport, format_text
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err
+from ._common import EXIT_FAILED, EXIT_OK, UsageError
+from ._load import print_diagnostics, read_config
 from ._trigger import parse_params
 
 __all__ = ["add_parser", "run"]
@@ -34,14 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace) -> int:
     params = parse_params(args.param)
-    try:
-        result = load_file(args.path)
-    except OSError as exc:
-        err(f"{args.path}: cannot read: {exc.strerror or exc}")
-        return EXIT_USAGE
+    result = read_config(args.path)
     lines = result.source_map.lines
     if result.errors:
-        sys.stderr.write(format_text([FileReport(result.path, result.diagnostics, lines)]))
+        print_diagnostics(result)
         return EXIT_FAILED
     trigger = None
     if args.branch is not None or args.tag is not None:

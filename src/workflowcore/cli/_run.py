@@ -13,13 +13,13 @@ import uuid
 from pathlib import Path
 from typing import Dict, List
 
-from ..config import load_file
 from ..errors import ConfigError, PlanError
 from ..planning import plan
 from ..reporting.diagnostics import FileReport, format_text
 from ..reporting.progress import format_workflow_text, run_document
 from ..runtime.stores import WorkflowRunRecord
 from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err
+from ._load import print_diagnostics, read_config
 from ._runtools import (
     add_runner_options,
     add_state_options,
@@ -64,21 +64,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     trigger = trigger_from_args(args)
     config_path = Path(args.path)
-    try:
-        result = load_file(config_path)
-    except IsADirectoryError:
-        err(f"{args.path}: is a directory; give the config file "
-            f"(e.g. {args.path}/.circleci/config.yml)")
-        return EXIT_USAGE
-    except FileNotFoundError:
-        err(f"{args.path}: no such file")
-        return EXIT_USAGE
-    except OSError as exc:
-        err(f"{args.path}: cannot read: {exc.strerror or exc}")
-        return EXIT_USAGE
+    result = read_config(config_path)
     lines = result.source_map.lines
     if result.errors:
-        sys.stderr.write(format_text([FileReport(result.path, result.diagnostics, lines)]))
+        print_diagnostics(result)
         return EXIT_USAGE
     source = find_source_dir(config_path)
     revision = git_revision(source)
