@@ -594,3 +594,38 @@ def test_progress_printer_renders_a_run() -> None:
                in line for line in lines)
     assert "[main] c: not run [4/4]" in lines
     assert lines[-1] == f"workflow main: failed: {held.id}"
+
+
+def test_taking_over_a_dead_run_asks_the_executor_to_clean_up() -> None:
+    """A run whose process died may have left containers behind; the runner that takes it
+    over calls ``executor.cleanup(run_id)`` before running anything again."""
+    from workflowcore.runtime.runner import Runner as _Runner
+    from workflowcore.runtime.stores.runstate import InMemoryRunStore as _Store
+
+    class CleaningExecutor(MockExecutor):
+        def __init__(self) -> None:
+            super().__init__(lambda r: 0)
+            self.cleaned: list[str] = []
+
+        def cleanup(self, run_id: str) -> int:
+            self.cleaned.append(run_id)
+            return 0
+
+    import socket
+    import subprocess
+    import sys
+
+    store = _Store()
+    wf = PlannedWorkflow("w", True, None, (PlannedJob("a", "a", definition={"steps": []}),))
+    record = _Runner(MockExecutor(lambda r: 0), store).create(wf)
+    # The owner is a process of this host that has exited (and been reaped): dead.
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    dead = f"{socket.gethostname()}:{gone}:0:dead"
+    assert not owner_alive(dead)
+    assert store.claim(record.id, dead, None)
+    ex = CleaningExecutor()
+    second = _Runner(ex, store, owner="live-host:2:0:y")
+    done = second.resume(record.id)
+    assert ex.cleaned == [record.id]
+    assert done.status == "success"

@@ -136,12 +136,14 @@ def run_process(
     proc.stdout.close()
     pump.start()
     reason = "exited"
-    while proc.poll() is None:
-        if cancel is not None:
-            if cancel.wait(poll):
-                reason = "canceled"
-        else:
-            time.sleep(poll)
+    while True:
+        try:  # returns as soon as the process exits (a short step is not rounded up to poll)
+            proc.wait(timeout=poll)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        if cancel is not None and cancel.is_set():
+            reason = "canceled"
         now = time.monotonic()
         if reason == "exited" and no_output_timeout is not None and \
                 now - pump.last_output > no_output_timeout:

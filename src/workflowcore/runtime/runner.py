@@ -481,6 +481,13 @@ class Runner:
             workflow = record.planned()
             scheduler = Scheduler.restore(workflow, record.snapshot)
             interrupted = scheduler.requeue_interrupted()
+            if owner is not None and owner != self.owner:
+                # Taken over from a dead process: an executor that leaves things behind
+                # when killed (the Docker executor's service containers) clears them now,
+                # before any job of the run starts again.
+                cleanup = getattr(self.executor, "cleanup", None)
+                if callable(cleanup):
+                    cleanup(run_id)
         except BaseException:
             with self._driving_lock:
                 self._driving.discard(run_id)

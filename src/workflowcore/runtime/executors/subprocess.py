@@ -26,15 +26,15 @@ import os
 import shutil
 import signal
 import stat
-import subprocess
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 from ...errors import ExecutorError
-from .._fs import is_within, path_component
+from .._fs import path_component
 from .._process import BackgroundProcess, ProcessOutcome, run_process, signal_group
+from .._source import checkout_files
 from ..executor import BaseExecutor, JobRequest, JobResult
 from ..steps import DEFAULT_SHELL, FALLBACK_SHELL, StepError, run_steps
 
@@ -194,21 +194,12 @@ class _LocalHost:
             raise StepError(f"checkout: source directory {str(source)!r} does not exist")
         dest = Path(job_path)
         dest.mkdir(parents=True, exist_ok=True)
-        files = _git_files(source)
-        how = "git ls-files: tracked and untracked files, ignored ones left out"
-        if files is None:
-            files = _tree_files(source)
-            how = "not a git repository: the whole tree except .git"
-        src_real = os.path.realpath(source)
-        excluded = [os.path.relpath(e, src_real) for e in self._exclude
-                    if is_within(e, src_real) and e != src_real]
-        dest_real = os.path.realpath(dest)
-        if is_within(dest_real, src_real) and dest_real != src_real:
-            excluded.append(os.path.relpath(dest_real, src_real))
+        # Never copy the run directory, nor the job's own destination, into the job.
+        exclude = [Path(e) for e in self._exclude]
+        exclude.append(dest)
+        files, how = checkout_files(source, exclude)
         copied = 0
         for rel in files:
-            if any(rel == e or rel.startswith(e + "/") for e in excluded):
-                continue
             copied += _copy_entry(source / rel, dest / rel)
         emit(f"copied {copied} files from {source} to {dest} ({how})")
 
@@ -219,33 +210,6 @@ def _group_alive(pgid: int) -> bool:
     except (ProcessLookupError, PermissionError):
         return False
     return True
-
-
-def _git_files(source: Path) -> Optional[List[str]]:
-    """Tracked plus untracked-not-ignored files, or ``None`` when git cannot say."""
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(source), "ls-files", "-co", "--exclude-standard", "-z"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-            check=False, timeout=120,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
-        return None
-    names = proc.stdout.decode("utf-8", errors="surrogateescape").split("\0")
-    return sorted({n for n in names if n})
-
-
-def _tree_files(source: Path) -> List[str]:
-    out: List[str] = []
-    for dirpath, dirnames, filenames in os.walk(source):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        rel_dir = os.path.relpath(dirpath, source)
-        for name in sorted(filenames) + [d for d in dirnames
-                                         if os.path.islink(os.path.join(dirpath, d))]:
-            out.append(name if rel_dir == "." else f"{rel_dir}/{name}")
-    return out
 
 
 def _copy_entry(src: Path, dst: Path) -> int:

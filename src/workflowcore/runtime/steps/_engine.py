@@ -95,7 +95,10 @@ class StepHost(Protocol):
         ...
 
     def reading(self, job_path: str) -> AbstractContextManager[Path]:
-        """A local path holding the content of ``job_path`` (which may not exist)."""
+        """A local path holding the content of ``job_path`` (which may not exist). The
+        local path ends with ``job_path``'s components (a mirror such as
+        ``<scratch>/home/circleci/x`` for ``/home/circleci/x``), so its parents stand for
+        the job path's parents."""
         ...
 
     def writing(self, job_path: str) -> AbstractContextManager[Path]:
@@ -128,7 +131,7 @@ class StepHost(Protocol):
 def resolve_job_path(path: str, base: str, home: str) -> str:
     """A config path as an absolute job path: ``~`` is ``home``, relative is under ``base``."""
     if path == "~" or path.startswith("~/"):
-        return posixpath.normpath(home + path[1:])
+        return posixpath.normpath(posixpath.join(home, path[2:]))  # HOME may be "/"
     if posixpath.isabs(path):
         return posixpath.normpath(path)
     return posixpath.normpath(posixpath.join(base, path))
@@ -415,8 +418,10 @@ class _JobRun:
         def write(fh: IO[bytes]) -> None:
             with ArchiveWriter(fh, StoreError) as writer:
                 for anchor, base, rel in entries:
-                    with self.host.reading(base) as local_base:
-                        writer.add_tree(local_base, rel, arc_prefix=anchor,
+                    # read just this path, never all of HOME or /: on a container host a
+                    # read is a copy out of the container
+                    with self.host.reading(posixpath.join(base, rel)) as local_entry:
+                        writer.add_tree(_local_base(local_entry, rel), rel, arc_prefix=anchor,
                                         what="save_cache path", external_links=True)
 
         self.emit(f"Creating cache archive for key: {key}")
@@ -482,6 +487,15 @@ class _JobRun:
                 f"{summary.skipped} skipped ({len(summary.files)} file(s))")
         self.emit(note)
         return _Outcome("success", note=note)
+
+
+def _local_base(local_entry: Path, rel: str) -> Path:
+    """The local counterpart of the directory ``rel`` is relative to: ``reading`` mirrors
+    job paths (the local path ends with the job path's components), so walk up."""
+    for part in rel.split("/"):
+        if part not in ("", "."):
+            local_entry = local_entry.parent
+    return local_entry
 
 
 def _should_run(when: str, failed: bool) -> bool:

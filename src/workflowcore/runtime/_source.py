@@ -1,0 +1,68 @@
+"""Which files of the local repository a ``checkout`` step puts into a job.
+
+Shared by executors so a job sees the same files whichever way they travel (copied on this
+machine, streamed into a container): in a git work tree, ``git ls-files -co
+--exclude-standard`` (tracked plus untracked-but-not-ignored, so uncommitted work is tested);
+otherwise the whole tree minus ``.git``. Paths are relative, ``/``-separated, sorted.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+from ._fs import is_within
+
+__all__ = ["GIT_HOW", "TREE_HOW", "checkout_files", "git_files", "tree_files"]
+
+GIT_HOW = "git ls-files: tracked and untracked files, ignored ones left out"
+TREE_HOW = "not a git repository: the whole tree except .git"
+
+
+def git_files(source: Path) -> Optional[List[str]]:
+    """Tracked plus untracked-not-ignored files, or ``None`` when git cannot say."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(source), "ls-files", "-co", "--exclude-standard", "-z"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            check=False, timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if proc.returncode != 0:
+        return None
+    names = proc.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    return sorted({n for n in names if n})
+
+
+def tree_files(source: Path) -> List[str]:
+    """Every file and symlink under ``source`` except inside ``.git``."""
+    out: List[str] = []
+    for dirpath, dirnames, filenames in os.walk(source):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        rel_dir = os.path.relpath(dirpath, source)
+        for name in sorted(filenames) + [d for d in dirnames
+                                         if os.path.islink(os.path.join(dirpath, d))]:
+            out.append(name if rel_dir == "." else f"{rel_dir}/{name}")
+    return out
+
+
+def checkout_files(source: Path, exclude: Sequence[Path] = ()) -> Tuple[List[str], str]:
+    """The files to check out and how they were chosen (one line for the job log).
+
+    Anything under ``exclude`` (the run directory, when it lives inside the repository) is
+    left out, so a run never copies itself into its own jobs.
+    """
+    files = git_files(source)
+    how = GIT_HOW
+    if files is None:
+        files, how = tree_files(source), TREE_HOW
+    src_real = os.path.realpath(source)
+    excluded = [os.path.relpath(os.path.realpath(e), src_real) for e in exclude]
+    excluded = [e for e in excluded
+                if e != "." and is_within(os.path.join(src_real, e), src_real)]
+    kept = [rel for rel in files
+            if not any(rel == e or rel.startswith(e + "/") for e in excluded)]
+    return kept, how
