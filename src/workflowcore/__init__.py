@@ -62,6 +62,7 @@ _EXPORTS: dict[str, str] = {
     "JobResult": "workflowcore.runtime.executor",
     "MockExecutor": "workflowcore.runtime.executors.mock",
     "SubprocessExecutor": "workflowcore.runtime.executors.subprocess",
+    "DockerExecutor": "workflowcore.runtime.executors.docker",
     "Runner": "workflowcore.runtime.runner",
     "RunStore": "workflowcore.runtime.stores.runstate",
     "SQLiteRunStore": "workflowcore.runtime.stores.runstate",
@@ -77,6 +78,7 @@ __all__ = [
     "ConfigError",
     "CycleError",
     "Diagnostic",
+    "DockerExecutor",
     "Event",
     "ExcludedJob",
     "Executor",
@@ -159,6 +161,7 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
     from .planning import ExcludedJob, Plan, PlannedJob, PlannedWorkflow, Trigger, plan
     from .runtime.events import Event
     from .runtime.executor import BaseExecutor, Executor, JobRequest, JobResult
+    from .runtime.executors.docker import DockerExecutor
     from .runtime.executors.mock import MockExecutor
     from .runtime.executors.subprocess import SubprocessExecutor
     from .runtime.runner import Runner
