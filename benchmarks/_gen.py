@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 
 def config_2_0(n_jobs: int, version: str = "2") -> str:
     """A config of ``n_jobs`` jobs sharing an anchored executor, each with five steps, and
@@ -30,3 +32,27 @@ def config_2_0(n_jobs: int, version: str = "2") -> str:
         out += [f"            - job-{r}" for r in reqs]
         out += ["          filters:", "            branches:", "              ignore: /wip-.*/"]
     return "\n".join(out) + "\n"
+
+
+def random_dag(jobs: int, edges: int, seed: int) -> dict[str, list[str]]:
+    """``{job: [requirements]}`` in topological order with exactly ``edges`` distinct edges.
+
+    Requirements are drawn mostly from the recent past (a window of 200 earlier jobs) with
+    some long-range edges, which gives a deep, wide graph like a large CI pipeline.
+    """
+    if edges > jobs * (jobs - 1) // 2:
+        raise SystemExit("too many edges for that many jobs")
+    rng = random.Random(seed)
+    names = [f"job-{i:05d}" for i in range(jobs)]
+    reqs: list[set[int]] = [set() for _ in range(jobs)]
+    placed = 0
+    while placed < edges:
+        child = rng.randrange(1, jobs)
+        if rng.random() < 0.9:
+            parent = rng.randrange(max(0, child - 200), child)
+        else:
+            parent = rng.randrange(0, child)
+        if parent not in reqs[child]:
+            reqs[child].add(parent)
+            placed += 1
+    return {names[i]: [names[r] for r in sorted(reqs[i])] for i in range(jobs)}

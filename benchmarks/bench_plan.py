@@ -30,32 +30,14 @@ from typing import Any, Callable
 import graphlib
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _gen import random_dag
 
 from workflowcore.config import load
 from workflowcore.planning import Trigger, plan, plan_compiled
 
 TARGET_RATIO = 5.0
-
-
-def random_dag(jobs: int, edges: int, seed: int) -> dict[str, list[str]]:
-    """``{job: [requirements]}`` in topological order with exactly ``edges`` distinct edges
-    (90% of them from the 200 previous jobs, the rest from anywhere earlier)."""
-    if edges > jobs * (jobs - 1) // 2:
-        raise SystemExit("too many edges for that many jobs")
-    rng = random.Random(seed)
-    names = [f"job-{i:05d}" for i in range(jobs)]
-    reqs: list[set[int]] = [set() for _ in range(jobs)]
-    placed = 0
-    while placed < edges:
-        child = rng.randrange(1, jobs)
-        if rng.random() < 0.9:
-            parent = rng.randrange(max(0, child - 200), child)
-        else:
-            parent = rng.randrange(0, child)
-        if parent not in reqs[child]:
-            reqs[child].add(parent)
-            placed += 1
-    return {names[i]: [names[r] for r in sorted(reqs[i])] for i in range(jobs)}
 
 
 JOB_BODY = {"docker": [{"image": "cimg/base:stable"}], "steps": ["checkout"]}

@@ -18,7 +18,6 @@ it is exceeded so it can gate CI.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import time
 from pathlib import Path
@@ -27,35 +26,14 @@ from typing import Callable
 import graphlib
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _gen import random_dag
 
 from workflowcore.planning.plan import PlannedJob, PlannedWorkflow
 from workflowcore.runtime.scheduler import Scheduler
 
 BUDGET_US_PER_JOB = 20.0
-
-
-def random_dag(jobs: int, edges: int, seed: int) -> dict[str, list[str]]:
-    """``{job: [requirements]}`` in topological order with exactly ``edges`` distinct edges.
-
-    Requirements are drawn mostly from the recent past (a window of 200 earlier jobs) with
-    some long-range edges, which gives a deep, wide graph like a large CI pipeline.
-    """
-    if edges > jobs * (jobs - 1) // 2:
-        raise SystemExit("too many edges for that many jobs")
-    rng = random.Random(seed)
-    names = [f"job-{i:05d}" for i in range(jobs)]
-    reqs: list[set[int]] = [set() for _ in range(jobs)]
-    placed = 0
-    while placed < edges:
-        child = rng.randrange(1, jobs)
-        if rng.random() < 0.9:
-            parent = rng.randrange(max(0, child - 200), child)
-        else:
-            parent = rng.randrange(0, child)
-        if parent not in reqs[child]:
-            reqs[child].add(parent)
-            placed += 1
-    return {names[i]: [names[r] for r in sorted(reqs[i])] for i in range(jobs)}
 
 
 def to_workflow(graph: dict[str, list[str]]) -> PlannedWorkflow:
