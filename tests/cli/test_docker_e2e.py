@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 
@@ -24,40 +24,19 @@ from workflowcore.runtime.executors.docker import DockerExecutor
 
 from ..docker_engine import IMAGE, containers, docker, docker_engine
 from ..seed import clean, seed_blocks
+from ._repo import make_repo, wfc_env
+from ._repo import wfc as _wfc
 
 __all__ = ["docker_engine"]  # the fixture, imported for pytest
 
 pytestmark = [pytest.mark.docker,
               pytest.mark.skipif(os.name != "posix", reason="POSIX-only (process groups)")]
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 SECRET = "d0cker-S3cret-Value-77"
 
 
 def wfc(repo: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workflowcore", *args], cwd=repo,
-                          capture_output=True, text=True, timeout=timeout, env=_env())
-
-
-def _env() -> Dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def make_repo(tmp_path: Path, config: str, files: Optional[Dict[str, str]] = None) -> Path:
-    repo = tmp_path / "repo"
-    (repo / ".circleci").mkdir(parents=True)
-    (repo / ".circleci" / "config.yml").write_text(config, encoding="utf-8")
-    for name, text in (files or {}).items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(repo)]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
-    return repo
+    return _wfc(repo, *args, timeout=timeout)
 
 
 def run_json(repo: Path, *args: str) -> Dict[str, Any]:
@@ -330,7 +309,7 @@ def test_a_killed_run_leaves_no_container(tmp_path: Path, docker_engine: str) ->
     proc = subprocess.Popen(
         [sys.executable, "-m", "workflowcore", "run", "--branch", "main", "--executor",
          "docker"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=_env(), start_new_session=True)
+        env=wfc_env(), start_new_session=True)
     wid = None
     try:
         assert proc.stdout is not None

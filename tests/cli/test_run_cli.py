@@ -14,42 +14,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 
 from ..seed import clean, seed_blocks
+from ._repo import make_repo, wfc, wfc_env
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX-only")
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 SECRET = "s3cr3t-Value-42xyz"
 
 
-def wfc(repo: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "workflowcore", *args], cwd=repo,
-                          capture_output=True, text=True, timeout=timeout, env=_env())
-
-
-def _env() -> Dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def make_repo(tmp_path: Path, config: str, files: Optional[Dict[str, str]] = None) -> Path:
-    repo = tmp_path / "repo"
-    (repo / ".circleci").mkdir(parents=True)
-    (repo / ".circleci" / "config.yml").write_text(config, encoding="utf-8")
-    for name, text in (files or {}).items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-C", str(repo)]
-    subprocess.run([*git, "init", "-q"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
-    return repo
 
 
 def as_json(proc: subprocess.CompletedProcess[str]) -> Dict[str, Any]:
@@ -387,7 +363,7 @@ workflows:
 def _start_run(repo: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "workflowcore", "run", "--branch", "main", *extra], cwd=repo,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=wfc_env())
 
 
 def _read_until(proc: subprocess.Popen[str], marker: str) -> List[str]:
