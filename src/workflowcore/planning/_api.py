@@ -14,7 +14,6 @@ compile result does not state directly:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from dataclasses import replace
@@ -30,7 +29,6 @@ from ..expr import (
     is_pipeline_value,
     parse_expression,
     pipeline_variables,
-    render_with_variables,
 )
 from ._planner import gc_paused, plan_compiled
 from .plan import Plan
@@ -113,26 +111,6 @@ def parameter_problems(data: Any, given: Mapping[str, Any]) -> list[str]:
             article = "an" if str(t)[:1] in "aeiou" else "a"
             problems.append(f"pipeline parameter '{name}' is {article} {t}; got {value!r}")
     return problems
-
-
-def _bound_parameters(data: Any, given: Mapping[str, Any],
-                      values: Mapping[str, Any]) -> dict[str, Any]:
-    """The pipeline parameters after binding: given values, else declared defaults (a
-    default may use pipeline values in a ``<< >>`` tag)."""
-    bound: dict[str, Any] = {}
-    early = pipeline_variables(values, {})
-    for name, decl in _declarations(data).items():
-        if name in given and given[name] is not None:
-            bound[name] = given[name]
-            continue
-        default = decl.get("default") if isinstance(decl, dict) else None
-        if isinstance(default, str) and "<<" in default:
-            with contextlib.suppress(ExprError):  # else the compiler reported it
-                default = render_with_variables(default, early)
-        bound[name] = default
-    for name, value in given.items():
-        bound.setdefault(name, value)
-    return bound
 
 
 def _at(data: Any, loc: Sequence[Any]) -> Any:
@@ -270,9 +248,7 @@ def _plan(data: Any, sm: SourceMap | None, trigger: Trigger,
                               orb_dir=None if orb_dir is None else Path(orb_dir))
     if compiled.data is None or compiled.errors:
         raise ConfigError(compiled.diagnostics)
-    bound = getattr(compiled, "pipeline_parameters", None)
-    if not isinstance(bound, Mapping):
-        bound = _bound_parameters(data, typed, values)
+    bound = compiled.pipeline_parameters
     problems = _check_filter_expressions(compiled, data, sm, pipeline_variables(values, bound))
     if problems:
         raise ConfigError([*compiled.diagnostics, *problems])

@@ -179,7 +179,8 @@ class _Compile:
         else:
             self._no_workflows(ex, root, wc, out)
         self._check_definitions(ex, root)
-        return CompileResult(out, self._diagnostics(), wc.skipped, ctx.origins, wc.opaque_jobs)
+        return CompileResult(out, self._diagnostics(), wc.skipped, ctx.origins, wc.opaque_jobs,
+                             dict(values))
 
     def _workflows(
         self, wc: WorkflowCompiler, workflows: Dict[str, Any], out: Dict[str, Any]

@@ -24,7 +24,9 @@ class CompileResult:
     reason. ``origins`` maps compiled locs (``("jobs", "build-1")``,
     ``("workflows", "main", "jobs", 3)``, ``("jobs", "build-1", "steps", 4)``) to the loc
     in the source config the part came from; look up the longest prefix of a loc.
-    ``opaque_jobs`` names compiled jobs that come from orbs not available offline.
+    ``opaque_jobs`` names compiled jobs that come from orbs not available offline;
+    ``pipeline_parameters`` the bound pipeline parameters (planning evaluates expression
+    filters with them).
     """
 
     data: Any
@@ -32,6 +34,9 @@ class CompileResult:
     skipped_workflows: Dict[str, str] = field(default_factory=dict)
     origins: Dict[Tuple[Any, ...], Tuple[Any, ...]] = field(default_factory=dict)
     opaque_jobs: Set[str] = field(default_factory=set)
+    #: The pipeline parameters after binding: given values, else declared defaults (with
+    #: ``<< >>`` in defaults rendered), as the compiler evaluated ``when`` and tags with them.
+    pipeline_parameters: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def errors(self) -> List[Diagnostic]:
