@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from workflowcore.config.compile import (
-    _matrix,
     find_orb_file,
     matrix_member_name,
     parse_orb_reference,
@@ -18,23 +17,31 @@ from workflowcore.config.compile._params import ParamDecl, type_mismatch
 
 def test_member_name_precedence() -> None:
     combo = {"os": "linux", "go": "1.25"}
-    assert matrix_member_name("test", None, False, combo, 0, 4) == "test-linux-1.25"
+    assert matrix_member_name("test", None, False, combo, 0, 4) == "test-1.25-linux"
     assert matrix_member_name("test", "t-linux", True, combo, 0, 4) == "t-linux"
     assert matrix_member_name("test", "lit", False, combo, 2, 4) == "lit-3"
     assert matrix_member_name("test", "lit", False, combo, 0, 1) == "lit"
     assert matrix_member_name("test", None, False, {"name": "x", "v": 1}, 0, 2) == "x"
-    assert matrix_member_name("t", None, False, {"v": 0.1, "b": True}, 0, 1) == "t-0.1-true"
+    assert matrix_member_name("t", None, False, {"v": 0.1, "b": True}, 0, 1) == "t-true-0.1"
 
 
-def test_member_value_order_is_one_switch(monkeypatch: pytest.MonkeyPatch) -> None:
-    combo = {"version": "0.1", "platform": "macos"}
-    assert matrix_member_name("build", None, False, combo, 0, 1) == "build-0.1-macos"
-    monkeypatch.setattr(_matrix, "MEMBER_VALUE_ORDER", "alphabetical")
-    assert matrix_member_name("build", None, False, combo, 0, 1) == "build-macos-0.1"
+def test_member_names_and_nesting_follow_the_reference_example() -> None:
+    """Configuration reference, matrix: parameter names alphabetical (in the name and in
+    the nesting), values in declared order."""
+    combos = matrix_combinations(
+        [("version", ["0.1", "0.2", "0.3"]), ("platform", ["macos", "windows", "linux"])], []
+    )
+    names = [matrix_member_name("build", None, False, c, i, len(combos))
+             for i, c in enumerate(combos)]
+    assert names == [
+        "build-macos-0.1", "build-macos-0.2", "build-macos-0.3",
+        "build-windows-0.1", "build-windows-0.2", "build-windows-0.3",
+        "build-linux-0.1", "build-linux-0.2", "build-linux-0.3",
+    ]
 
 
-def test_combinations_first_parameter_slowest_and_exclude_by_text() -> None:
-    combos = matrix_combinations([("a", [1, 2]), ("b", ["x", "y"])], [{"a": "2", "b": "y"}])
+def test_combinations_alphabetical_first_slowest_and_exclude_by_text() -> None:
+    combos = matrix_combinations([("b", ["x", "y"]), ("a", [1, 2])], [{"a": "2", "b": "y"}])
     assert combos == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}]
 
 

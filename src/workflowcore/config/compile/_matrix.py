@@ -1,10 +1,13 @@
 """Matrix expansion (R10.7): combinations, ``exclude``, and member names.
 
-The member-naming rule is disputed (R10.7.5): CircleCI's language server and an Ideas-board
-post join values in the parameters' *declared* order, two documentation examples in
-*alphabetical order of parameter name*. We implement the declared-order reading; the whole
-rule lives in :func:`matrix_member_name` so swapping it is a one-line change
-(:data:`MEMBER_VALUE_ORDER`).
+Parameter order follows CircleCI's configuration reference (matrix section): its example
+``version: ["0.1","0.2","0.3"]``, ``platform: ["macos","windows","linux"]`` expands to
+``build-macos-0.1, build-macos-0.2, build-macos-0.3, build-windows-0.1, …``, so parameters
+are taken in **alphabetical order of their names**, both for the values joined into a
+member's name and for the nesting of the expansion (the alphabetically first parameter
+varies slowest); each parameter's values keep their declared order. The reference outranks
+the language server, which uses declared order (R10.7.2, R10.7.5 record the conflict). The
+ordering lives in one place, :func:`ordered_parameters`.
 """
 
 from __future__ import annotations
@@ -14,15 +17,20 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from ...expr import template_string
 
 __all__ = [
-    "MEMBER_VALUE_ORDER",
     "combination_count",
     "matrix_combinations",
     "matrix_member_name",
+    "ordered_parameters",
     "value_text",
 ]
 
-#: ``"declared"`` (LS, implemented) or ``"alphabetical"`` (the docs' examples).
-MEMBER_VALUE_ORDER = "declared"
+
+def ordered_parameters(
+    parameters: Sequence[Tuple[str, Sequence[Any]]],
+) -> List[Tuple[str, Sequence[Any]]]:
+    """The matrix parameters in the order CircleCI expands and names them: sorted by
+    name (configuration reference, matrix example), values untouched."""
+    return sorted(parameters, key=lambda p: p[0])
 
 
 def value_text(value: Any) -> str:
@@ -41,14 +49,15 @@ def combination_count(parameters: Sequence[Tuple[str, Sequence[Any]]]) -> int:
 def matrix_combinations(
     parameters: Sequence[Tuple[str, Sequence[Any]]], excludes: Sequence[Mapping[str, Any]]
 ) -> List[Dict[str, Any]]:
-    """Every combination, the first declared parameter varying slowest (R10.7.2), minus
-    those matching all keys of some ``exclude`` entry (compared by YAML text, so
-    ``exclude: {v: 3.8}`` removes the combination with ``"3.8"``).
+    """Every combination, the alphabetically first parameter varying slowest (see the
+    module docstring), minus those matching all keys of some ``exclude`` entry (compared
+    by YAML text, so ``exclude: {v: 3.8}`` removes the combination with ``"3.8"``).
+    Each combination's keys are in that same order.
 
     Callers bound the size first with :func:`combination_count`.
     """
     combos: List[Dict[str, Any]] = [{}]
-    for name, values in parameters:
+    for name, values in ordered_parameters(parameters):
         combos = [{**c, name: v} for c in combos for v in values]
     if not excludes:
         return combos
@@ -77,7 +86,8 @@ def matrix_member_name(
     2. any other ``name:`` — as written when only one combination survives, else suffixed
        ``-1``, ``-2``, … in production order;
     3. a matrix parameter called ``name`` — its value;
-    4. ``job-v1-v2…``, values joined with ``-`` in :data:`MEMBER_VALUE_ORDER`.
+    4. ``job-v1-v2…``, values joined with ``-`` in alphabetical order of the parameter
+       names (:func:`ordered_parameters`).
     """
     if name is not None:
         if name_uses_matrix or total == 1:
@@ -85,5 +95,4 @@ def matrix_member_name(
         return f"{name}-{index + 1}"
     if "name" in combination:
         return value_text(combination["name"])
-    keys = list(combination) if MEMBER_VALUE_ORDER == "declared" else sorted(combination)
-    return "-".join([job, *(value_text(combination[k]) for k in keys)])
+    return "-".join([job, *(value_text(combination[k]) for k in sorted(combination))])

@@ -243,10 +243,17 @@ class Renderer:
             self._names_cache[body] = name
         if name:  # a plain dotted name: no expression to parse or evaluate
             try:
-                return self.lookup(name)
+                value = self.lookup(name)
             except _Defer:
                 self.deferred += 1
                 return "<<" + body + ">>"
+            if value is None and name.startswith(_PIPELINE) and is_pipeline_value(name):
+                # A built-in value with no data in this pipeline (`pipeline.git.tag` on a
+                # branch push) is null and renders as the empty string (R10.2.6): an
+                # argument given that way is given, not missing. Inside an expression
+                # (`<< pipeline.git.tag or "none" >>`) it stays null.
+                return ""
+            return value
         try:
             return evaluate_tag(body, self._names)
         except _Defer:
