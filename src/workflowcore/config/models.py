@@ -29,6 +29,7 @@ Why the models look the way they do:
 """
 
 import sys
+from contextvars import ContextVar
 from typing import (
     Any,
     Dict,
@@ -51,6 +52,8 @@ from pydantic import (
     GetCoreSchemaHandler,
     StringConstraints,
     Tag,
+    ValidatorFunctionWrapHandler,
+    model_validator,
 )
 from pydantic_core import core_schema
 
@@ -814,6 +817,13 @@ _MAP_STEPS: Dict[str, Type[BaseModel]] = {
 #: with a command of the same name; that is a compile-time matter).
 BUILTIN_STEPS: FrozenSet[str] = frozenset(_MAP_STEPS)
 _SHORTHAND_STEPS = frozenset({"run", "deploy"})
+#: The config's own command names while a 2.1 config is validated (set by
+#: ``Config``): a command named like a built-in step (``commands: {deploy: …}``) is what
+#: ``- deploy: {…}`` invokes, so its arguments are the command's, not the built-in's
+#: (issue 9 item 4; the compiler resolves it the same way). Conditional and ``steps``
+#: steps are never commands.
+_USER_COMMANDS: ContextVar[FrozenSet[str]] = ContextVar("_USER_COMMANDS", default=frozenset())
+_UNSHADOWED_STEPS = frozenset({"when", "unless", "steps"})
 
 
 def _step_tag(value: Any) -> Optional[str]:
@@ -822,6 +832,8 @@ def _step_tag(value: Any) -> Optional[str]:
         return "str"
     if isinstance(value, dict) and len(value) == 1:
         for key in value:
+            if key not in _UNSHADOWED_STEPS and key in _USER_COMMANDS.get():
+                return "command"
             if key in BUILTIN_STEPS:
                 if key in _SHORTHAND_STEPS and not isinstance(value[key], dict):
                     return f"{key}-string"
@@ -1452,6 +1464,21 @@ class Config(BaseModel):
     description: Optional[str] = _description("Orb description (orb source files).")
     display: Optional[OrbDisplay] = _description("Orb registry links (orb source files).")
     examples: Optional[Dict[str, OrbExample]] = _description("Orb usage examples.")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _commands_shadow_builtins(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Validate with the config's command names known to :func:`_step_tag`."""
+        names: FrozenSet[str] = frozenset()
+        if isinstance(data, dict) and data.get("version") in (2.1, "2.1"):
+            commands = data.get("commands")
+            if isinstance(commands, dict):
+                names = frozenset(k for k in commands if isinstance(k, str))
+        token = _USER_COMMANDS.set(names)
+        try:
+            return handler(data)
+        finally:
+            _USER_COMMANDS.reset(token)
 
 
 for _model in (
