@@ -36,6 +36,8 @@ _EXECUTOR_KEYS = (
     "environment",
 )
 _JOB_SKIP = frozenset({"parameters", "description", "executor", "steps"})
+#: Aliases (``a: b``, ``b: c``…) followed before a chain is taken for a cycle.
+_MAX_ALIAS_HOPS = 16
 
 
 class Spliced(List[Any]):
@@ -168,6 +170,46 @@ class Expander:
             args_loc=args_loc,
         )
 
+    # -- elements defined as another element's name ----------------------------------
+    def follow_alias(
+        self, found: Union[Element, Opaque, None], loc: Loc
+    ) -> Union[Element, Opaque, None]:
+        """An element defined as a string (``build: orb/build``, ``my-hello: o/hello``,
+        ``my-exec: o/base``, as in "Orb concepts") stands for the element it names: its
+        parameters and body are that element's. Aliases are followed across orbs; a cycle
+        or a name that resolves to nothing is reported at the alias."""
+        seen: List[str] = []
+        cur = found
+        while isinstance(cur, Element) and isinstance(cur.body, str):
+            self.used.add((id(cur.ns), cur.kind, cur.name))
+            if cur.ref in seen or len(seen) > _MAX_ALIAS_HOPS:
+                code = {"job": "job-alias-cycle", "command": "command-cycle"}.get(
+                    cur.kind, "executor-invalid"
+                )
+                self.rep.report(
+                    cur.ns.source,
+                    cur.loc,
+                    code,
+                    f"{cur.kind.capitalize()} aliases refer to each other in a cycle: "
+                    + " -> ".join([*seen, cur.ref]),
+                    context=False,
+                )
+                return None
+            seen.append(cur.ref)
+            target = cur.body
+            nxt = lookup(cur.ns, cur.kind, target)
+            if nxt is None:
+                self.rep.report(
+                    cur.ns.source,
+                    cur.loc,
+                    f"{cur.kind}-undefined",
+                    f"Cannot find a definition for {cur.kind} named {target}",
+                    context=False,
+                )
+                return None
+            cur = nxt
+        return cur
+
     # -- steps -----------------------------------------------------------------------
     def expand_steps(
         self, steps: Any, scope: Scope, ns: Namespace, source: Source, loc: Loc
@@ -233,13 +275,21 @@ class Expander:
         if found is None and name in BUILTIN_STEPS:
             self._builtin(step, name, body, scope, source, loc, name_loc, out)
             return
+        if isinstance(found, Element) and isinstance(found.body, str):
+            found = self.follow_alias(found, loc)
+            if found is None:
+                return
         if isinstance(found, Element):
             self.call_command(found, body, scope, ns, source, loc, name_loc, out)
             return
         if isinstance(found, Opaque):
+            # Kept as a step of the opaque orb, under the name it has there (an alias
+            # `my-hello: o/hello` is printed as `o/hello`).
             rendered = self.r.render(body, scope, source, name_loc)
-            if rendered is None:
-                kept: Any = name
+            if found.ref != name:
+                kept: Any = found.ref if rendered is None else {found.ref: rendered}
+            elif rendered is None:
+                kept = name
             elif rendered is body and isinstance(step, dict) and len(step) == 1:
                 kept = step
             else:
@@ -458,6 +508,10 @@ class Expander:
         if found is None:
             self._unknown("executor", name, ns, source, loc)
             return None
+        if isinstance(found, Element) and isinstance(found.body, str):
+            found = self.follow_alias(found, loc)
+            if found is None:
+                return None
         if isinstance(found, Opaque):
             return found
         self.used.add((id(found.ns), "executor", found.name))
@@ -508,6 +562,8 @@ class Expander:
             merged = self.executor(exr, el.ns, src, (*el.loc, "executor"))
             if isinstance(merged, Opaque) or merged is None:
                 job["executor"] = _plain_executor(exr)
+                if isinstance(merged, Opaque):
+                    job["executor"] = _renamed_executor(job["executor"], merged.ref)
         own = {
             k: self.r.render(v, scope, src, (*el.loc, k))
             for k, v in body.items()
@@ -528,8 +584,9 @@ class Expander:
             self.expand_into(body.get("steps"), scope, el.ns, src, (*el.loc, "steps"), out)
         if post:
             self.expand_into(post, scope, el.ns, src, (), out)
-        if "steps" in body or out.steps:
-            job["steps"] = out.steps
+        # Always present: a job with no steps (or whose steps all vanish in conditions)
+        # is printed `steps: []`, as `circleci config process` prints it.
+        job["steps"] = out.steps
         return job, out.locs
 
 
@@ -552,6 +609,13 @@ def _plain_executor(value: Any) -> Any:
     if isinstance(value, ExecMap):
         return dict(value)
     return value
+
+
+def _renamed_executor(value: Any, ref: str) -> Any:
+    """An executor value naming ``ref`` instead (an alias of an opaque orb executor)."""
+    if isinstance(value, dict):
+        return {**value, "name": ref}
+    return ref if isinstance(value, str) else value
 
 
 def _memo_key(el: Element, values: Mapping[str, Any], demoted: bool) -> Optional[Any]:

@@ -228,9 +228,11 @@ class OrbLoader:
     ) -> Namespace:
         src = owner.source
         ref = spec
+        written = ""  # how a templated reference renders, for messages
         if "<<" in spec and owner.kind == "config":
             rendered = self.render_ref(spec, loc)
-            ref = rendered if isinstance(rendered, str) else str(rendered)
+            ref = rendered if isinstance(rendered, str) else ""
+            written = f" (renders to '{ref}')"
         parsed = parse_orb_reference(ref)
         if parsed is None:
             if ref.startswith(("https://", "http://")):
@@ -249,11 +251,11 @@ class OrbLoader:
                     src,
                     loc,
                     "orb-invalid-reference",
-                    f"Invalid orb reference '{ref}': expected namespace/name@version",
+                    f"Invalid orb reference '{spec}'{written}: expected namespace/name@version",
                     context=False,
                     hint="e.g. circleci/node@5.1.0",
                 )
-            return self._opaque(owner, alias, ref)
+            return self._opaque(owner, alias, ref or spec)
         namespace, name, version = parsed
         path = find_orb_file(self.orb_dir, namespace, name, version)
         if path is None:

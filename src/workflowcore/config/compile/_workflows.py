@@ -46,7 +46,6 @@ _INVOCATION_KEYS = INVOCATION_KEYS
 #: Invocation keys kept in the processed workflow (R10.9.1 + serial-group for planning).
 _KEPT_KEYS = ("context", "filters", "type", "serial-group")
 _GROUP_KEYS = frozenset({"name", "requires", "filters", "serial-group"})
-_MAX_ALIAS_HOPS = 16
 
 
 @dataclass
@@ -265,32 +264,7 @@ class WorkflowCompiler:
         self, found: Union[Element, Opaque], loc: Loc
     ) -> Union[Element, Opaque, None]:
         """A job defined as a string (``build: orb/build``) stands for that job."""
-        seen: List[str] = []
-        cur: Union[Element, Opaque, None] = found
-        while isinstance(cur, Element) and isinstance(cur.body, str):
-            if cur.ref in seen or len(seen) > _MAX_ALIAS_HOPS:
-                self.rep.report(
-                    cur.ns.source,
-                    cur.loc,
-                    "job-alias-cycle",
-                    "Job aliases refer to each other in a cycle: " + " -> ".join([*seen, cur.ref]),
-                    context=False,
-                )
-                return None
-            seen.append(cur.ref)
-            target = cur.body
-            nxt = lookup(cur.ns, "job", target)
-            if nxt is None:
-                self.rep.report(
-                    cur.ns.source,
-                    cur.loc,
-                    "job-undefined",
-                    f"Cannot find a definition for job named {target}",
-                    context=False,
-                )
-                return None
-            cur = nxt
-        return cur
+        return self.ex.follow_alias(found, loc)
 
     def _requires(self, args: Dict[str, Any], scope: Scope, args_loc: Loc) -> List[Any]:
         raw = args.get("requires")
