@@ -169,6 +169,7 @@ class _Compile:
         ex = Expander(ctx, root)
         groups = data.get("job-groups")
         wc = WorkflowCompiler(ctx, ex, root, groups if isinstance(groups, dict) else {})
+        wc.check_groups()
 
         workflows = data.get("workflows")
         out: Dict[str, Any] = {"version": 2}

@@ -69,6 +69,9 @@ class Member:
     aliases: Tuple[str, ...] = ()
     ref_loc: Loc = ()
     demote: Optional[str] = None
+    group: Optional[str] = None
+    """The job-group this member was expanded from, and its name inside the group."""
+    group_name: str = ""
 
 
 class WorkflowCompiler:
@@ -100,6 +103,7 @@ class WorkflowCompiler:
             )
         self.rep.demote = demote
         try:
+            self._duplicates(jobs, ("workflows", name, "jobs"), f"workflow '{name}'", True)
             for i, item in enumerate(jobs):
                 members.extend(self._invocation(name, item, ("workflows", name, "jobs", i), None))
         finally:
@@ -107,6 +111,64 @@ class WorkflowCompiler:
         for m in members:
             m.demote = demote
         return members
+
+    def check_groups(self) -> None:
+        """Every job-group definition, used or not (CircleCI refuses them at compile
+        time, R2.9.1): no group inside a group, no job twice without distinct names."""
+        for g, gdef in self.job_groups.items():
+            gjobs = gdef.get("jobs") if isinstance(gdef, dict) else None
+            if not isinstance(gjobs, list):
+                continue
+            base: Loc = ("job-groups", g, "jobs")
+            self._duplicates(gjobs, base, f"job group '{g}'", False)
+            for i, item in enumerate(gjobs):
+                split = self._split(item, (*base, i))
+                if split is not None and self._is_group(split[0]):
+                    self._nested(g, split[0], split[2])
+
+    def _is_group(self, ref: str) -> bool:
+        return ref in self.job_groups and not isinstance(lookup(self.root, "job", ref), Element)
+
+    def _nested(self, group: str, ref: str, ref_loc: Loc) -> None:
+        self.rep.report(
+            self.src,
+            ref_loc,
+            "job-group-nested",
+            f'Job group "{group}" cannot reference job group "{ref}" -- nesting is not supported',
+            key=True,
+        )
+
+    def _duplicates(self, items: List[Any], base: Loc, where: str, groups: bool) -> None:
+        """Invocations sharing a name: job-groups in a workflow (``groups``), or jobs in
+        a job group. Their names prefix (or are) the expanded jobs' names, so CircleCI
+        refuses them rather than numbering them (R2.9.1; LS messages)."""
+        seen: Dict[str, List[Loc]] = {}
+        for i, item in enumerate(items):
+            split = self._split(item, (*base, i))
+            if split is None:
+                continue
+            ref, args, ref_loc, args_loc = split
+            if "matrix" in args or self._is_group(ref) != groups:
+                continue
+            name = args.get("name")
+            key = name if isinstance(name, str) else ref
+            at = (*args_loc, "name") if isinstance(name, str) else ref_loc
+            seen.setdefault(key, []).append(at)
+        for key, locs in seen.items():
+            if len(locs) < 2:
+                continue
+            if groups:
+                message = (
+                    f"Job-group '{key}' occurs {len(locs)} times in {where}. You can give "
+                    "a job-group an explicit name by adding a `name` key"
+                )
+            else:
+                message = (
+                    f"Job '{key}' occurs {len(locs)} times in {where}. You can give a job "
+                    "within a job group an explicit name by adding a `name` key"
+                )
+            for at in locs:
+                self.rep.report(self.src, at, "job-group-duplicate", message, key=True)
 
     def _split(self, item: Any, loc: Loc) -> Optional[Tuple[str, Dict[str, Any], Loc, Loc]]:
         if isinstance(item, str):
@@ -131,7 +193,7 @@ class WorkflowCompiler:
         if split is None:
             return []
         ref, args, ref_loc, args_loc = split
-        is_group = ref in self.job_groups and not isinstance(lookup(self.root, "job", ref), Element)
+        is_group = self._is_group(ref)
         if ref in self.job_groups and not is_group:
             self.rep.report(
                 self.src,
@@ -141,16 +203,11 @@ class WorkflowCompiler:
                 key=True,
                 hint="rename one of them; the job is used here",
             )
-        if is_group and args.get("type") != "approval":
+        if is_group:
+            # `type: approval` on a group invocation is reported by _group (LS: "Job group
+            # invocations do not support use of `type`"), never read as an approval job.
             if group is not None:
-                self.rep.report(
-                    self.src,
-                    ref_loc,
-                    "job-group-nested",
-                    f'Job group "{group}" cannot reference job group "{ref}" '
-                    "-- nesting is not supported",
-                    key=True,
-                )
+                self._nested(group, ref, ref_loc)
                 return []
             return self._group(wname, ref, args, loc, ref_loc, args_loc)
         return self._job_members(wname, ref, args, loc, ref_loc, args_loc)
@@ -387,8 +444,11 @@ class WorkflowCompiler:
                 rname, _ = _req_parts(req)
                 if rname is not None and rname in local:
                     required.add(rname)
+                elif rname is not None and "<<" not in rname:
+                    self._foreign_requirement(gref, rname, m)
         leaves = [m.base for m in inner if m.base not in required and not set(m.aliases) & required]
         for m in inner:
+            m.group, m.group_name = gref, m.base
             m.base = f"{gname}-{m.base}"
             m.aliases = tuple(f"{gname}-{a}" for a in m.aliases)
             rewritten = []
@@ -405,14 +465,57 @@ class WorkflowCompiler:
             gref,
             f"{gname}-end",
             ref_loc=ref_loc,
-            synthetic={"type": "unlock" if serial else "no-op"},
+            synthetic={"type": "no-op"},
             aliases=(gname,),
         )
-        exit_.requires = [f"{gname}-{b}" for b in dict.fromkeys(leaves)] or [entry.base]
-        if serial:
-            exit_.kept["serial-group"] = entry.kept["serial-group"]
-        self.ctx.spend(2 + len(inner), self.src, loc)
-        return [entry, *inner, exit_]
+        ends = [f"{gname}-{b}" for b in dict.fromkeys(leaves)] or [entry.base]
+        exit_.requires = list(ends)
+        if not serial:
+            self.ctx.spend(2 + len(inner), self.src, loc)
+            return [entry, *inner, exit_]
+        # A serial group releases its lock whatever its members' outcome (a failed member
+        # must not hold the lock forever): the unlock job accepts every terminal status of
+        # the leaves (not_run cascades, so a failure anywhere reaches them). `<g>-end` still
+        # requires success, so what requires the group does not run after a failure and
+        # the group ends not_run (R2.9.2).
+        unlock = Member(
+            wname,
+            loc,
+            gref,
+            f"{gname}-unlock",
+            ref_loc=ref_loc,
+            synthetic={"type": "unlock"},
+        )
+        unlock.requires = [{e: "terminal"} for e in ends]
+        unlock.kept["serial-group"] = entry.kept["serial-group"]
+        self.ctx.spend(3 + len(inner), self.src, loc)
+        return [entry, *inner, exit_, unlock]
+
+    def _foreign_requirement(self, gref: str, rname: str, m: Member) -> None:
+        """A member of group ``gref`` requiring ``rname``, which is not a member of it:
+        CircleCI refuses requirements across groups and out of a group (R2.9.1)."""
+        owner = next(
+            (
+                g
+                for g, d in self.job_groups.items()
+                if g != gref and rname in _group_member_names(d)
+            ),
+            None,
+        )
+        message = (
+            f'"{rname}" is not a member of this job group'
+            if owner is not None
+            else f'"{rname}" is not a member of job group "{gref}"'
+        )
+        self.rep.report(
+            self.src,
+            (*m.ref_loc, "requires"),
+            "job-group-requires",
+            message,
+            key=True,
+            hint="a job in a group requires only jobs of the same group; put requirements "
+            "on other jobs on the group's invocation",
+        )
 
     # -- naming, requires, compiling ---------------------------------------------------
     @staticmethod
@@ -431,6 +534,7 @@ class WorkflowCompiler:
         by_base: Dict[str, List[Member]] = {}
         by_alias: Dict[str, List[Member]] = {}
         finals = {m.final for m in members}
+        in_groups = {m.group_name: m.group for m in members if m.group is not None}
         for m in members:
             by_base.setdefault(m.base, []).append(m)
             for a in m.aliases:
@@ -450,6 +554,23 @@ class WorkflowCompiler:
                         targets = [x.final for x in by_alias[rname]]
                     elif not direct and rname in finals:
                         targets = [rname]
+                if (
+                    targets is None
+                    and m.group is None
+                    and m.synthetic is None
+                    and rname is not None
+                    and rname not in finals
+                    and rname in in_groups
+                ):
+                    self.rep.report(
+                        self.src,
+                        (*m.ref_loc, "requires"),
+                        "job-group-requires",
+                        f'"{rname}" is defined inside job group "{in_groups[rname]}", '
+                        "not directly in this workflow",
+                        key=True,
+                        hint=f"require the whole group: requires: [{in_groups[rname]}]",
+                    )
                 if targets is None:
                     out.append(req)
                 else:
@@ -582,6 +703,21 @@ class WorkflowCompiler:
                 self.src, loc, "expr-invalid", exc.message, sub=(exc.offset, exc.length), text=text
             )
             return None
+
+
+def _group_member_names(gdef: Any) -> set[str]:
+    """The names a job-group definition's invocations give their jobs (before the group
+    prefix): ``name:`` or the job."""
+    out: set[str] = set()
+    jobs = gdef.get("jobs") if isinstance(gdef, dict) else None
+    for item in jobs if isinstance(jobs, list) else ():
+        if isinstance(item, str):
+            out.add(item)
+        elif isinstance(item, dict) and len(item) == 1:
+            ((ref, args),) = item.items()
+            name = args.get("name") if isinstance(args, dict) else None
+            out.add(name if isinstance(name, str) else str(ref))
+    return out
 
 
 def _req_parts(req: Any) -> Tuple[Optional[str], Any]:
