@@ -6,14 +6,10 @@ from typing import Any, Dict, Tuple
 
 from ...diagnostics import Severity
 from ._diag import Loc, Reporter, Source
-from ._limits import MAX_EXPANDED_NODES
+from ._limits import MAX_EXPANDED_NODES, Abort
 from ._render import Renderer
 
 __all__ = ["Abort", "Ctx"]
-
-
-class Abort(Exception):
-    """The expansion budget is spent; the diagnostic is already recorded."""
 
 
 class Ctx:

@@ -224,6 +224,9 @@ class Expander:
         self, steps: Any, scope: Scope, ns: Namespace, source: Source, loc: Loc, out: StepList
     ) -> None:
         if isinstance(steps, Spliced):
+            # Spliced steps are new steps of the output each time: they count, or a steps
+            # value doubled through nested commands grows unbounded (issue 10).
+            self.ctx.spend(len(steps), source, loc)
             out.steps.extend(steps)
             out.locs.extend(steps.locs)
             return

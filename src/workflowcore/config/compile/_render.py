@@ -26,6 +26,7 @@ from ...expr import (
     template_string,
 )
 from ._diag import Loc, Reporter, Source
+from ._limits import MAX_RENDERED_CHARS, MAX_RENDERED_STRING, Abort
 
 __all__ = ["Renderer", "Scope"]
 
@@ -110,6 +111,7 @@ class Renderer:
         self.deferred = 0
         """How many tags were deferred so far (lets callers see if a value depends on
         the trigger)."""
+        self._rendered = 0
         self._tpl: Dict[int, Tuple[Any, bool]] = {}
         self._plans: Dict[str, Any] = {}
         self._names_cache: Dict[str, str] = {}
@@ -183,12 +185,15 @@ class Renderer:
             self._scope, self._source, self._loc, self._text = scope, source, loc, text
             try:
                 out = []
+                size = 0
                 for i, part in enumerate(plan):
                     if i % 2 == 0:
                         out.append(part)
                     else:
                         v = self._resolve(part)
                         out.append(v if v.__class__ is str else template_string(v))
+                    size += len(out[-1])
+                self._count(size, source, loc)  # before joining: never allocate past it
                 return "".join(out)
             finally:
                 self._scope, self._source, self._loc, self._text = saved
@@ -209,12 +214,35 @@ class Renderer:
         saved = (self._scope, self._source, self._loc, self._text)
         self._scope, self._source, self._loc, self._text = scope, source, loc, text
         try:
-            return render_template(text, self._resolve)
+            rendered = render_template(text, self._resolve)
+            self._count(len(rendered), source, loc)
+            return rendered
         except ExprError as exc:  # pragma: no cover - problems were found above
             self.reporter.report(source, loc, "template-invalid", exc.message)
             return text
         finally:
             self._scope, self._source, self._loc, self._text = saved
+
+    def _count(self, size: int, source: Source, loc: Loc) -> None:
+        """Bound what rendering creates: one string, and all of them together (a string
+        parameter doubled through nested commands grows exponentially, issue 10)."""
+        self._rendered += size
+        if size <= MAX_RENDERED_STRING and self._rendered <= MAX_RENDERED_CHARS:
+            return
+        what = (
+            f"a rendered string would hold {size:,} characters, more than "
+            f"{MAX_RENDERED_STRING:,}"
+            if size > MAX_RENDERED_STRING
+            else f"rendered strings would hold more than {MAX_RENDERED_CHARS:,} characters"
+        )
+        self.reporter.report(
+            source,
+            loc,
+            "config-too-large",
+            f"The processed config is too large: {what}; stopping here",
+            hint="look for parameters passed down through commands that repeat them",
+        )
+        raise Abort
 
     def _plan(self, text: str) -> Any:
         """How to render ``text`` (cached per string): the body of its only tag, a
