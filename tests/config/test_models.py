@@ -133,7 +133,6 @@ def test_unknown_key_in_docker_auth_is_rejected() -> None:
         ("executor", {"executors": {"e": {"docker": [], "dockr": []}}}, ("executors", "e")),
         ("machine", {"jobs": {"j": {"machine": {"image": "x", "dlc": True}}}}, ("jobs", "j")),
         ("macos", {"jobs": {"j": {"macos": {"xcode": "15", "cpu": 4}}}}, ("jobs", "j")),
-        ("workflow", {"workflows": {"w": {"jobs": [], "job": []}}}, ("workflows", "w")),
         ("command", {"commands": {"c": {"steps": [], "step": []}}}, ("commands", "c")),
         ("orb", {"orbs": {"o": {"jobs": {}, "job": {}}}}, ("orbs", "o")),
         (
@@ -150,6 +149,30 @@ def test_unknown_keys_are_rejected_everywhere_strict(
     bad = [(dl, t) for dl, t in errors(data) if t == "extra_forbidden"]
     assert len(bad) == 1, where
     assert bad[0][0][: len(loc)] == loc
+
+
+def test_unknown_workflow_keys_are_tolerated_for_the_check_to_warn() -> None:
+    """Issue 9 item 7: CircleCI's schema leaves a workflow open (real configs put a
+    ``description:`` beside ``jobs:``); the workflow-unknown-key check warns instead."""
+    config = validate({"version": 2.1, "workflows": {"w": {"jobs": [], "description": "x"}}})
+    assert config.workflows is not None
+    workflow = (config.workflows.model_extra or {})["w"]
+    assert workflow.model_extra == {"description": "x"}
+
+
+@pytest.mark.parametrize(
+    "code_signing", [["release-bundle"], "release-bundle", {"bundle": "b"}, "<< parameters.b >>"]
+)
+@pytest.mark.parametrize("executor", ["macos", "machine"])
+def test_code_signing_is_accepted_on_macos_and_machine(executor: str, code_signing: Any) -> None:
+    """Issue 9 item 8: ``code_signing`` (CircleCI's code signing API bundles)."""
+    body = {"xcode": "15.4.0"} if executor == "macos" else {"image": "ubuntu-2204:current"}
+    validate({"version": 2.1, "jobs": {"j": {executor: {**body, "code_signing": code_signing}}}})
+
+
+def test_code_signing_of_another_shape_is_rejected() -> None:
+    data = {"version": 2.1, "jobs": {"j": {"macos": {"xcode": "15", "code_signing": 3}}}}
+    assert [dl for dl, _ in errors(data)] == [("jobs", "j", "macos", "code_signing")]
 
 
 def test_unknown_keys_in_workflow_invocation_maps_are_rejected() -> None:
@@ -759,7 +782,7 @@ def test_known_keys_are_the_yaml_spellings() -> None:
         (("workflows", "main"), ["jobs", "triggers", "when", "unless", "max_auto_reruns"]),
         (
             ("executors", "e", "machine"),
-            ["image", "enabled", "docker_layer_caching", "resource_class", "shell"],
+            ["image", "enabled", "docker_layer_caching", "resource_class", "shell", "code_signing"],
         ),
         ((), known_keys(Config)),
         (("jobs",), None),

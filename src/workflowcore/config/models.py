@@ -372,6 +372,21 @@ DockerList = Annotated[
 ]
 
 
+#: ``code_signing:`` of a machine or macOS executor: the signing bundle(s) CircleCI's code
+#: signing API installs (``install_signing_bundle``). The language server's "schema accepts
+#: what the compiler accepts" cases write a list of bundle names; a single name, a map and a
+#: template are accepted too, as the shape is not otherwise documented in the sources at hand.
+CodeSigning = Annotated[
+    Union[str, List[str], Dict[str, Any]],
+    _OneOf(
+        "a signing bundle name, a list of them, or a map",
+        core_schema.str_schema(),
+        _STR_LIST,
+        core_schema.dict_schema(core_schema.str_schema(), core_schema.any_schema()),
+    ),
+]
+
+
 class Machine(BaseModel):
     """Options of the machine (VM) executor."""
 
@@ -383,6 +398,9 @@ class Machine(BaseModel):
     )
     resource_class: Optional[str] = _description("Size of the VM.")
     shell: Optional[str] = _description("Shell used by every step.")
+    code_signing: Optional[CodeSigning] = _description(
+        "Signing bundles installed by install_signing_bundle (code signing API)."
+    )
 
 
 def _machine_kind(value: Any) -> Optional[str]:
@@ -413,6 +431,9 @@ class MacOS(BaseModel):
     xcode: StrOrNumber = Field(description="Xcode version; quote it (15.0 reads as 15).")
     resource_class: Optional[str] = _description("Size of the VM.")
     shell: Optional[str] = _description("Shell used by every step.")
+    code_signing: Optional[CodeSigning] = _description(
+        "Signing bundles installed by install_signing_bundle (code signing API)."
+    )
 
 
 class ExecutorInvocation(BaseModel):
@@ -1357,9 +1378,14 @@ class Trigger(BaseModel):
 
 
 class Workflow(BaseModel):
-    """A workflow: jobs and their dependencies."""
+    """A workflow: jobs and their dependencies.
 
-    model_config = _STRICT
+    Unknown keys are allowed (and warned about by the ``workflow-unknown-key`` check):
+    CircleCI's own schema leaves a workflow open, and large real configs carry a
+    ``description:`` beside ``jobs:``.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
     jobs: List[WorkflowJob] = Field(description="The jobs to run.")
     triggers: Optional[List[Trigger]] = _description("Cron schedules (then it runs only on them).")
     when: Optional[Logic] = _description("Run only if true: logic statement or expression.")

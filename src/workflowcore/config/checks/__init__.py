@@ -13,10 +13,13 @@ from ..sourcemap import SourceMap
 from .base import Check, Context, walk
 from .executors import ExecutorsCheck
 from .filters import FiltersCheck
+from .jobs import JobsCheck
 from .names import NamesCheck
 from .requires import RequiresCheck
+from .reruns import RerunsCheck
 from .steps import StepsCheck
 from .version import VersionCheck
+from .workflows import WorkflowsCheck
 
 __all__ = ["ALL_CODES", "Check", "Context", "default_checks", "run_checks"]
 
@@ -30,6 +33,9 @@ def default_checks() -> list[Check]:
         FiltersCheck(),
         StepsCheck(),
         ExecutorsCheck(),
+        JobsCheck(),
+        RerunsCheck(),
+        WorkflowsCheck(),
     ]
 
 

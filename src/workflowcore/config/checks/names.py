@@ -59,7 +59,7 @@ class NamesCheck(Check):
                         key=True,
                         hint=f"give the approval job a name of its own, such as 'hold-{inv.ref}'",
                     )
-            elif "/" in inv.ref:
+            elif "/" in inv.ref and inv.ref not in jobs:  # a defined `node/test` is a job
                 alias, _, job = inv.ref.partition("/")
                 if alias not in ctx.orb_aliases:
                     ctx.report(
