@@ -338,6 +338,8 @@ def test_valid_auto_rerun_settings(args: str) -> None:
          "auto_rerun_delay '1h' is not a duration in seconds or minutes"),
         ("max_auto_reruns: 2, auto_rerun_delay: 0s",
          "auto_rerun_delay '0s' is not a duration in seconds or minutes"),
+        ("max_auto_reruns: 2, auto_rerun_delay: 05m",
+         "auto_rerun_delay '05m' is not a duration in seconds or minutes"),
         ("max_auto_reruns: 2, background: true",
          "Background steps cannot use max_auto_reruns or auto_rerun_delay fields"),
     ],

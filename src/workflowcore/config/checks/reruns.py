@@ -13,7 +13,7 @@ from .base import Check, Context, Step
 
 __all__ = ["RerunsCheck"]
 
-_DELAY = re.compile(r"([0-9]+)([sm])")
+_DELAY = re.compile(r"([1-9][0-9]*)([sm])")  # no leading zeros, as the LS pattern
 _MAX_DELAY_S = 600
 
 
@@ -53,7 +53,7 @@ class RerunsCheck(Check):
             return
         m = _DELAY.fullmatch(delay.strip()) if isinstance(delay, str) else None
         seconds = int(m.group(1)) * (60 if m.group(2) == "m" else 1) if m else None
-        if seconds is None or seconds < 1:
+        if seconds is None:
             ctx.report(
                 loc,
                 "step-auto-rerun",
