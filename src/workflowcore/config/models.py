@@ -17,12 +17,14 @@ Why the models look the way they do:
   ``"list"``, ``"str"``, the step name, the parameter type…). :func:`data_loc` drops those
   tags again when the data is at hand; the source map skips them on its own.
 * Unknown keys are errors (``extra="forbid"``) everywhere CircleCI's schema rejects them
-  (``extraneous key [x] is not permitted``): jobs, executors, workflows, filters, triggers,
-  matrices, parameter declarations, machine/macos maps, auth maps… The exceptions, on
-  evidence from configs that ran on CircleCI: the argument maps of built-in steps (``run:
-  {description: …}``, ``store_artifacts: {prefix: …}`` and ``restore_cache: {paths: …}``
-  all ran) and docker image entries (``ports:`` ran in a 2.0 config) *tolerate* unknown keys.
-  They are kept in ``model_extra`` and listed by :func:`ignored_keys` so checks can warn.
+  (``extraneous key [x] is not permitted``): jobs, executors, filters, triggers, matrices,
+  parameter declarations, machine/macos maps, auth maps… The exceptions, on evidence from
+  configs that ran on CircleCI: the argument maps of built-in steps (``run: {description:
+  …}``, ``store_artifacts: {prefix: …}`` and ``restore_cache: {paths: …}`` all ran) and
+  docker image entries (``ports:`` ran in a 2.0 config) *tolerate* unknown keys. They are
+  kept in ``model_extra`` and listed by :func:`ignored_keys` so checks can warn. A workflow
+  is open too (CircleCI's schema leaves it open; the ``workflow-unknown-key`` check warns,
+  see docs/conformance.md).
 * Workflow job invocations and executor invocations allow any other key: it is an argument
   for a job or executor parameter. The top level allows anything (anchors live under
   ``defaults:``, ``references:``…).
