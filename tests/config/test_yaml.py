@@ -202,3 +202,67 @@ def test_same_data_as_pyyaml_on_plain_documents(loader: type) -> None:
             "jobs:\n  build:\n    <<: *defaults\n    steps:\n      - checkout\n"
             "      - run: |\n          make\n          make test\n")
     assert parse_yaml(text, loader=loader).data == yaml.safe_load(text)
+
+
+NBSP = "\u00a0"
+
+
+def test_no_break_space_after_colon_is_named_where_it_is(loader: type) -> None:
+    # libyaml sees `command:\u00a0python -m build` as a key with no ':' and complains about
+    # the next line; the diagnostic must name the character at its own line and column.
+    text = ("steps:\n  - run:\n      name: Build\n      command:" + NBSP + "python -m build\n"
+            "  - run: echo done\n")
+    r = parse_yaml(text, loader=loader)
+    assert [(d.code, d.line, d.column) for d in r.diagnostics] == [
+        ("yaml-invisible-after-colon", 4, 15)]
+    d = r.diagnostics[0]
+    assert d.is_error and "no-break space (U+00A0) follows 'command:'" in d.message
+    assert d.hint is not None and "replace it with a regular space" in d.hint
+    # Repaired and read again: the rest of the file has its real structure.
+    assert r.data == {"steps": [{"run": {"name": "Build", "command": "python -m build"}},
+                                {"run": "echo done"}]}
+
+
+def test_no_break_space_after_colon_in_a_plain_value_starting_its_line(loader: type) -> None:
+    # Here libyaml reads one plain scalar `command:\u00a0make`, the value of `run`: no syntax
+    # error, but a shell command "command: make". Same diagnostic, same repair.
+    r = parse_yaml("run:\n  command:" + NBSP + "make\n", loader=loader)
+    assert [(d.code, d.line, d.column) for d in r.diagnostics] == [
+        ("yaml-invisible-after-colon", 2, 11)]
+    assert r.data == {"run": {"command": "make"}}
+
+
+def test_no_break_space_after_colon_several_keys(loader: type) -> None:
+    r = parse_yaml("a:" + NBSP + "1\nb:" + NBSP + "2\nc: 3\n", loader=loader)
+    assert [(d.code, d.line, d.column) for d in r.diagnostics] == [
+        ("yaml-invisible-after-colon", 1, 3), ("yaml-invisible-after-colon", 2, 3)]
+    assert r.data == {"a": 1, "b": 2, "c": 3}
+
+
+def test_no_break_space_after_colon_inside_text_is_content(loader: type) -> None:
+    # After `key: ` on the same line, or inside a block scalar, `a:\u00a0b` is text.
+    text = ("name: Step:" + NBSP + "one\nrun: |\n  echo x:" + NBSP + "y\n")
+    r = parse_yaml(text, loader=loader)
+    assert all(d.code != "yaml-invisible-after-colon" for d in r.diagnostics)
+    assert r.data == {"name": "Step:" + NBSP + "one", "run": "echo x:" + NBSP + "y\n"}
+
+
+def test_colon_repairs_are_bounded(loader: type) -> None:
+    # Each syntax error reveals one place; re-reading stops after MAX_COLON_REPAIRS rounds.
+    from workflowcore.config._yaml import MAX_COLON_REPAIRS
+
+    text = "".join(f"k{i}:" + NBSP + f"{i}\n" for i in range(MAX_COLON_REPAIRS + 5))
+    t0 = time.perf_counter()
+    r = parse_yaml(text, loader=loader)
+    assert time.perf_counter() - t0 < 10
+    found = [d for d in r.diagnostics if d.code == "yaml-invisible-after-colon"]
+    assert MAX_COLON_REPAIRS <= len(found) <= MAX_COLON_REPAIRS + 5
+    assert all(d.line >= 1 and d.column >= 1 for d in r.diagnostics)
+
+
+def test_written_spelling_of_scalars(loader: type) -> None:
+    sm = parse_yaml("a: &x off\nb: *x\nc: \"on\"\nd: !!bool yes\ne: [no, On]\n",
+                    loader=loader).source_map
+    got = [sm.written(loc) for loc in [("a",), ("b",), ("c",), ("d",), ("e", 0), ("e", 1),
+                                       ("e",), ("z",)]]
+    assert got == ["off", "off", '"on"', "!!bool yes", "no", "On", None, None]

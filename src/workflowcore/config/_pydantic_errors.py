@@ -14,6 +14,8 @@ from typing import Any, Callable, Sequence
 from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic
+from ._suggest import close_match
+from ._yaml import YAML11_WORDS
 from .sourcemap import SourceMap
 
 __all__ = ["data_loc", "describe_loc", "translate_validation_error"]
@@ -71,6 +73,23 @@ def _type_name(v: Any) -> str:
     if isinstance(v, dict):
         return "a mapping"
     return type(v).__name__
+
+
+def _misspelt_key(
+    data: Any,
+    dl: tuple[Any, ...],
+    missing: str,
+    keys_at: Callable[[tuple[Any, ...]], Sequence[str] | None] | None,
+) -> str | None:
+    """The key written at ``dl`` that is most probably a typo of the ``missing`` one
+    (``comand`` for ``command``), or ``None``. Keys the schema knows there are not typos."""
+    node: Any = data
+    for part in dl:
+        node = node[part]
+    if not isinstance(node, dict):
+        return None
+    known = set(keys_at(dl) or ()) if keys_at is not None else set()
+    return close_match(missing, [k for k in node if isinstance(k, str) and k not in known])
 
 
 def translate_validation_error(
@@ -134,6 +153,20 @@ def translate_validation_error(
             )
         elif etype == "missing":
             name = str(loc[-1])
+            typo = _misspelt_key(data, dl, name, keys_at)
+            if typo is not None:
+                # `imgae: x` where `image` is required: the place to fix is the typo.
+                diags.append(
+                    source_map.diagnostic(
+                        (*dl, typo),
+                        "schema-missing-key",
+                        f"{where} is missing the required key '{name}'; '{typo}' is not a "
+                        f"key here",
+                        key=True,
+                        hint=f"did you mean '{name}'? rename '{typo}' to '{name}'",
+                    )
+                )
+                continue
             diags.append(
                 source_map.diagnostic(
                     dl,
@@ -152,11 +185,15 @@ def translate_validation_error(
                 )
             )
         elif etype in _TYPE_WORDS:
+            word = source_map.written(dl) if isinstance(err["input"], bool) else None
             diags.append(
                 source_map.diagnostic(
                     dl,
                     "schema-type",
-                    f"{where} must be {_TYPE_WORDS[etype]}, not {_type_name(err['input'])}",
+                    f"{where} must be {_TYPE_WORDS[etype]}, not {_type_name(err['input'])}"
+                    + (f" (YAML 1.1 reads an unquoted {word} as a boolean)"
+                       if word in YAML11_WORDS else ""),
+                    hint=f'quote it: "{word}"' if word in YAML11_WORDS else None,
                 )
             )
         elif etype == "union_tag_invalid":

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from ..diagnostics import Diagnostic, Severity, sort_diagnostics
 from ..errors import ConfigError
+from ._findings import merge_compiled
 from ._pydantic_errors import describe_loc, translate_validation_error
 from ._yaml import DEFAULT_MAX_CHARS, parse_yaml
 from .checks import Check, run_checks
@@ -172,8 +173,7 @@ def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None) 
         # What only compiling finds (parameters, commands, matrices, orbs), in lint mode:
         # no trigger, so no workflow is dropped for its `when`.
         compiled = compile_config(data, source_map=sm, lint=True)
-        at = {(d.line, d.column) for d in diags if d.is_error}
-        extra = [d for d in compiled.diagnostics if not (d.is_error and (d.line, d.column) in at)]
+        diags, extra = merge_compiled(diags, compiled.diagnostics)
         # The compiler says it in CircleCI's words; the schema's view of that line goes.
         said = {d.line for d in extra if d.is_error}
         diags = [d for d in diags if not (d.code.startswith("schema-") and d.line in said)]

@@ -133,6 +133,29 @@ class SourceMap:
             end = _Mark(start.line, max(line_len, start.column + 1))
         return _span(start, end)
 
+    def written(self, loc: Loc) -> str | None:
+        """The text of the scalar at ``loc`` as the file writes it (``off``, ``"off"``,
+        ``!!bool off``), an anchor before it left out; ``None`` for a container, a scalar that spans
+        lines, or a loc that is not in the file.
+
+        Values keep no trace of their spelling (``off`` and ``false`` are both ``False``);
+        a check that must tell them apart (YAML 1.1 booleans probably meant as text) reads
+        the spelling here, only for the few values it asks about.
+        """
+        if not self.has(loc):
+            return None
+        node, _ = self._walk(loc)
+        if not isinstance(node, PScalar) or node.start.line != node.end.line:
+            return None
+        lines = self.lines
+        if node.start.line >= len(lines):
+            return None
+        text: str = lines[node.start.line][node.start.column : node.end.column]
+        if text[:1] == "&":  # `&anchor off`
+            _, _, text = text.partition(" ")
+            text = text.lstrip()
+        return text
+
     def has(self, loc: Loc) -> bool:
         """True when every part of ``loc`` exists in the source (no part was skipped)."""
         node = self.root

@@ -18,6 +18,8 @@ from .names import NamesCheck
 from .requires import RequiresCheck
 from .reruns import RerunsCheck
 from .steps import StepsCheck
+from .truthy import TruthyCheck
+from .unused import UnusedCheck
 from .version import VersionCheck
 from .workflows import WorkflowsCheck
 
@@ -36,6 +38,8 @@ def default_checks() -> list[Check]:
         JobsCheck(),
         RerunsCheck(),
         WorkflowsCheck(),
+        TruthyCheck(),
+        UnusedCheck(),
     ]
 
 

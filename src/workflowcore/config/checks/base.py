@@ -108,6 +108,8 @@ class Context:
     used_jobs: frozenset[str] = frozenset()
     #: names invoked as steps anywhere (commands are compiled where they are invoked)
     invoked_commands: frozenset[str] = frozenset()
+    #: of ``used_jobs``, those some workflow without ``when``/``unless`` calls
+    unconditional_jobs: frozenset[str] = frozenset()
 
     @property
     def is_21(self) -> bool:
@@ -140,6 +142,11 @@ class Context:
         if kind == "jobs" and name not in self.used_jobs:
             return Severity.WARNING, (
                 f" (job '{name}' is not used by any workflow, so CircleCI does not compile it)"
+            )
+        if kind == "jobs" and name not in self.unconditional_jobs:
+            return Severity.WARNING, (
+                f" (job '{name}' runs only in workflows with a 'when' or 'unless' condition: "
+                "CircleCI reports this only when one of them runs)"
             )
         if kind == "commands" and name not in self.invoked_commands:
             return Severity.WARNING, (
@@ -261,13 +268,45 @@ def walk(
         for wname, wf in ctx.workflows.items()
         if wname != "version" and isinstance(wf, dict)
     }
-    used = {inv.ref for invs in all_invs.values() for inv in invs}
-    for group in ctx.section("job-groups").values():
-        if isinstance(group, dict):
-            used.update(inv.ref for inv in invocations("", group, ()))
+    # A job is compiled when a workflow calls it, directly or through the job group it calls
+    # (R2.8); a workflow behind `when`/`unless` may be dropped first, so the jobs only such
+    # workflows call are "used" but not unconditionally compiled.
+    groups = ctx.section("job-groups")
+    members = {
+        gname: {inv.ref for inv in invocations("", group, ())}
+        for gname, group in groups.items()
+        if isinstance(group, dict)
+    }
+    used: set[str] = set()
+    unconditional: set[str] = set()
+    aliases = {k: v for k, v in ctx.jobs.items() if isinstance(v, str)}  # `a: b`, `t: o/test`
+
+    def reached(refs: set[str]) -> set[str]:
+        """``refs`` and what they bring in: group members, alias targets (transitively, so
+        that a nested group or an alias chain, each an error of its own, adds no more)."""
+        out: set[str] = set()
+        todo = list(refs)
+        while todo:
+            ref = todo.pop()
+            if ref in out:
+                continue
+            out.add(ref)
+            todo.extend(members.get(ref, ()))
+            if ref in aliases:
+                todo.append(aliases[ref])
+        return out
+
+    for wname, invs in all_invs.items():
+        wf = ctx.workflows[wname]
+        refs = reached({inv.ref for inv in invs})
+        used |= refs
+        if "when" not in wf and "unless" not in wf:
+            unconditional |= refs
     if not ctx.workflows:
         used.add("build")
+        unconditional.add("build")
     ctx.used_jobs = frozenset(used)
+    ctx.unconditional_jobs = frozenset(unconditional)
     invoked: set[str] = set()
     for section in ("jobs", "commands"):
         for body in ctx.section(section).values():

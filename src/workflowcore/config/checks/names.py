@@ -1,5 +1,6 @@
 """[job-undefined] [orb-undefined] [workflow-duplicate-name] [approval-shadows-job]
-[approval-type-invalid]: what a workflow's job entries refer to.
+[approval-type-invalid] [schema-unknown-key] [schema-ignored-key]: what a workflow's job
+entries refer to, and (2.0) the keys they are written with.
 """
 
 from __future__ import annotations
@@ -7,7 +8,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ...diagnostics import Severity
-from ._util import did_you_mean
+from .._vocabulary import INVOCATION_KEYS
+from ._util import close_match, did_you_mean
 from .base import Check, Context, Invocation, Loc
 
 __all__ = ["NamesCheck"]
@@ -29,6 +31,8 @@ class NamesCheck(Check):
         "workflow-duplicate-name",
         "approval-shadows-job",
         "approval-type-invalid",
+        "schema-unknown-key",
+        "schema-ignored-key",
     )
 
     def visit_workflow(
@@ -38,6 +42,8 @@ class NamesCheck(Check):
         groups = ctx.section("job-groups")
         seen: dict[str, Invocation] = {}
         for inv in invocations:
+            if ctx.version == "2.0":
+                self._keys_20(ctx, inv)
             typ = inv.args.get("type")
             if typ is not None and typ != "approval" and "<<" not in str(typ):
                 ctx.report(
@@ -130,4 +136,34 @@ class NamesCheck(Check):
                     key=True,
                     hint="list each job once; to run a job twice use version 2.1 and "
                     "give each invocation a 'name:'",
+                )
+
+    @staticmethod
+    def _keys_20(ctx: Context, inv: Invocation) -> None:
+        """A 2.0 invocation has no parameters, so every key is an option. A near miss of one
+        (``requries``) silently drops what it meant (the job runs unordered): an error. Any
+        other key is ignored: a warning. (In 2.1 other keys are job arguments, which the
+        compiler checks against the job's parameters.)"""
+        for k in inv.args:
+            if not isinstance(k, str) or k in INVOCATION_KEYS:
+                continue
+            near = close_match(k, INVOCATION_KEYS)
+            where = f"the invocation of '{inv.ref}' in workflow '{inv.workflow}'"
+            if near is not None:
+                ctx.report(
+                    inv.loc + (inv.ref, k),
+                    "schema-unknown-key",
+                    f"unknown key '{k}' in {where}",
+                    key=True,
+                    hint=f"did you mean '{near}'?",
+                )
+            else:
+                ctx.report(
+                    inv.loc + (inv.ref, k),
+                    "schema-ignored-key",
+                    f"unknown key '{k}' in {where} is ignored: a version 2.0 job takes "
+                    "no arguments",
+                    key=True,
+                    severity=Severity.WARNING,
+                    hint="allowed keys here: " + ", ".join(sorted(INVOCATION_KEYS)),
                 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...diagnostics import Severity
-from ._util import did_you_mean
+from ._util import close_match, did_you_mean
 from .base import BUILTIN_STEPS, Check, Context, Loc, Step
 
 __all__ = ["StepsCheck"]
@@ -96,6 +96,21 @@ class StepsCheck(Check):
             if isinstance(cmd, str) and "<<" in cmd:
                 return
             if _empty(cmd) or (isinstance(cmd, str) and not cmd.strip()):
+                typo = (
+                    close_match("command", [k for k in body if isinstance(k, str)])
+                    if isinstance(body, dict) and "command" not in body
+                    else None
+                )
+                if typo is not None:
+                    # `comand: make`: name the typo where it is written, not the missing key.
+                    ctx.report(
+                        loc + (name, typo),
+                        "step-empty",
+                        f"this '{name}' step has no command; '{typo}' is not a '{name}' key",
+                        key=True,
+                        hint=f"did you mean 'command'? rename '{typo}' to 'command'",
+                    )
+                    return
                 ctx.report(
                     loc + ((name, "command") if isinstance(body, dict) else (name,)),
                     "step-empty",

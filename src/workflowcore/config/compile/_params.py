@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ...expr import template_string
+from .._suggest import did_you_mean
 from .._vocabulary import INVOCATION_KEYS
 from ._diag import Loc, Reporter, Source
 
@@ -221,7 +222,7 @@ def bind_arguments(
             "param-unexpected",
             f"{pre}Unexpected argument(s): " + ", ".join(str(k) for k in unexpected),
             key=True,
-            hint=_declared_hint(decls),
+            hint=_unexpected_hint(str(unexpected[0]), decls, call),
         )
     missing: List[str] = []
     for name, decl in decls.items():
@@ -256,6 +257,13 @@ def bind_arguments(
             key=True,
         )
     return values
+
+
+def _unexpected_hint(arg: str, decls: Mapping[str, ParamDecl], call: Optional[str]) -> str:
+    """A typo of a declared parameter or, for a job, of an invocation key (``requries``)
+    is named; otherwise the declared parameters are listed."""
+    keys = INVOCATION_KEYS if call is not None and call.startswith("job ") else ()
+    return did_you_mean(arg, [*decls, *keys]) or _declared_hint(decls)
 
 
 def _declared_hint(decls: Mapping[str, ParamDecl]) -> str:
