@@ -67,3 +67,12 @@ def test_most_real_configs_are_round_trip_cases() -> None:
     # 92 of the real configs load clean and need no unavailable orb (when this was
     # written); the rest use published orbs, whose sources the compiler does not have.
     assert len(cases) >= 90
+
+
+def test_a_setup_config_round_trips() -> None:
+    """CircleCI refuses `setup: true` in a version 2 config, so processed output has none."""
+    src = load("version: 2.1\nsetup: true\njobs:\n  a: {docker: [{image: x}], steps: [checkout]}\n"
+               "workflows:\n  w:\n    jobs: [a]\n")
+    data = compile_api(src, Trigger(branch="main")).data
+    assert data is not None and "setup" not in data
+    assert [str(d) for d in load(to_yaml(data)).errors] == []

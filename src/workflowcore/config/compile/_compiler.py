@@ -172,9 +172,11 @@ class _Compile:
         wc.check_groups()
 
         workflows = data.get("workflows")
+        # No `setup:` in the processed (version 2) config: CircleCI refuses `setup: true`
+        # outside 2.1 ("Version 2.1 is required for Setup workflows"), and processed
+        # output must validate as it is (issue 9 item 3). Setup-ness stays a property of
+        # the source config.
         out: Dict[str, Any] = {"version": 2}
-        if data.get("setup") is True:
-            out["setup"] = True
         if isinstance(workflows, dict):
             self._workflows(wc, workflows, out)
         else:
