@@ -1,6 +1,7 @@
 """CircleCI's expression language, logic statements and ``<< >>`` templates.
 
-Standard library only; every user-visible message is CircleCI's own wording.
+Standard library only (google-re2 is used for patterns when installed); every
+user-visible message is CircleCI's own wording.
 
 * Expressions (R10.3): :func:`parse_expression`, :func:`evaluate`, :func:`evaluate_bool`;
   errors are :class:`ExprError` (``.render()`` prints them with a ``^^^`` marker).
@@ -45,7 +46,19 @@ from .pipeline_values import (
     lookup_pipeline_value,
     pipeline_variables,
 )
-from .regex import Re2Pattern, RegexError, check_re2, compile_re2, explain_re2, fullmatch
+from .regex import (
+    CompiledRe2,
+    Re2Pattern,
+    RegexError,
+    RegexTooComplexError,
+    check_re2,
+    compile_re2,
+    explain_re2,
+    fullmatch,
+    fullmatch_python,
+    needs_google_re2,
+    regex_engine,
+)
 
 __all__ = [
     "LOGIC_OPERATORS",
@@ -53,6 +66,7 @@ __all__ = [
     "MAX_TAG_LENGTH",
     "PIPELINE_VALUES",
     "PIPELINE_VALUE_NAMES",
+    "CompiledRe2",
     "ExprError",
     "Expression",
     "LogicError",
@@ -61,6 +75,7 @@ __all__ = [
     "Re2Pattern",
     "Reference",
     "RegexError",
+    "RegexTooComplexError",
     "TemplateError",
     "check_logic",
     "check_re2",
@@ -73,12 +88,15 @@ __all__ = [
     "expr_truthy",
     "find_template_errors",
     "fullmatch",
+    "fullmatch_python",
     "has_template",
     "is_pipeline_value",
     "logic_truthy",
     "lookup_pipeline_value",
+    "needs_google_re2",
     "parse_expression",
     "pipeline_variables",
+    "regex_engine",
     "render_template",
     "render_with_variables",
     "strict_equal",

@@ -6,34 +6,58 @@ quantifiers or atomic groups. Python's ``re`` accepts all of those, so a pattern
 read as RE2 and translated to an equivalent Python pattern; anything RE2 rejects, or this
 translation cannot express, is reported instead of being silently matched differently.
 
+Two engines, one meaning (docs/planning.md, "Regular expressions"):
+
+* **google-re2** (``pip install workflowcore[re2]``), when installed: RE2 itself, so
+  everything RE2 accepts is accepted (``\\pL``, ``(?U)``) and matching is linear-time.
+* **the fallback**: the pattern is read as RE2 and translated to Python ``re`` syntax, and
+  the translation is matched by :mod:`._linear`'s Thompson-NFA simulation, never by
+  ``re``'s backtracking engine; so matching is linear-time too (``/(a+)+$/`` against any
+  branch name is instant), with a step bound that ends an absurd match in
+  :class:`RegexTooComplexError` rather than a hang.
+
 Differences of semantics the translation takes care of: ``$`` (RE2: end of text only),
 ``\\z``, ``{,n}`` (a literal in RE2), RE2 octal escapes, ``\\x{...}``, ``\\Q...\\E``,
-POSIX classes ``[[:alpha:]]``, ``(?<name>...)``, flags set mid-pattern (``a(?i)b``), and
-ASCII-only ``\\d \\w \\s \\b``. Not expressible in ``re`` and so reported: Unicode classes
-``\\pL``, the ungreedy flag ``(?U)``, ``\\C``.
+POSIX classes ``[[:alpha:]]``, ``(?<name>...)``, flags set mid-pattern (``a(?i)b``),
+ASCII-only ``\\d \\w \\s \\b``, and RE2's limit on nested counted repetitions (their
+product is at most 1000). Valid RE2 the translation cannot express (Unicode classes
+``\\pL``, the ungreedy flag ``(?U)``, ``\\C``) is reported by the fallback with a message
+saying to install ``workflowcore[re2]``.
+
+The engine is chosen per call (:func:`regex_engine`): google-re2 when it imports, unless
+``WORKFLOWCORE_REGEX_ENGINE=fallback``. ``validate``, ``plan`` and ``run`` all come here.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import os
 import re
-import warnings
-from typing import List, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 from ._errors import ExprError
+from ._linear import MAX_STEPS, LinearPattern, NotLinear, TooComplex, compile_linear
 
 __all__ = [
+    "ENGINE_VARIABLE",
     "MAX_REPEAT",
+    "CompiledRe2",
     "Re2Pattern",
     "RegexError",
+    "RegexTooComplexError",
     "check_re2",
     "compile_re2",
     "explain_re2",
     "fullmatch",
+    "fullmatch_python",
+    "needs_google_re2",
+    "regex_engine",
 ]
 
 MAX_REPEAT = 1000
-"""RE2's limit on a counted repetition ``{n,m}``."""
+"""RE2's limit on a counted repetition ``{n,m}``, and on the product of nested ones
+(``(a{10}){100}`` is fine, ``(a{10}){101}`` is not: RE2's RepetitionWalker)."""
 
 
 class RegexError(ExprError):
@@ -87,10 +111,12 @@ _FLAGS_RE = re.compile(r"\(\?([A-Za-z]*)(?:-([A-Za-z]*))?([:)])")
 
 
 class _Group:
-    __slots__ = ("multiline", "wrappers")
+    __slots__ = ("inner", "multiline", "wrappers")
 
     def __init__(self, multiline: bool) -> None:
         self.multiline = multiline
+        # The largest product of nested counted repetitions inside this group so far.
+        self.inner = 1
         # Scoped-flag groups opened for "(?i)" inside this group, closed at its end and
         # around each "|" (RE2 flags last to the end of the enclosing group).
         self.wrappers: List[str] = []
@@ -108,6 +134,8 @@ class _Translator:
         # one (RE2 rejects "a**", "a*+", "a{2}{3}").
         self.repeatable = False
         self.repeated = False
+        # The nested-repetition product of the last item (1 for a character).
+        self.last_inner = 1
 
     def fail(self, reason: str) -> None:
         raise _Re2Error(reason)
@@ -153,6 +181,7 @@ class _Translator:
         self.i += advance
         self.repeatable = repeatable
         self.repeated = False
+        self.last_inner = 1
 
     def literal(self, text: str, advance: int) -> None:
         self.emit(text, advance, repeatable=True)
@@ -182,7 +211,14 @@ class _Translator:
         high = int(m.group(3)) if m.group(3) else None
         if low > MAX_REPEAT or (high is not None and (high > MAX_REPEAT or high < low)):
             self.fail(f"bad repetition operator: {m.group(0)}")
+        count = low if high is None else high
+        inner = self.last_inner * max(count, 1)
+        if inner > MAX_REPEAT:
+            self.fail(f"bad repetition operator: {m.group(0)} (nested repetitions exceed "
+                      f"{MAX_REPEAT})")
         self.quantifier(m.group(0), len(m.group(0)))
+        self.last_inner = inner
+        self.groups[-1].inner = max(self.groups[-1].inner, inner)
 
     # -- escapes ------------------------------------------------------------------------
 
@@ -229,9 +265,9 @@ class _Translator:
             self.i += 2
             return
         if c in "pP":
-            self.fail(f"Unicode classes (\\{c}) are not supported here")
+            raise _NeedsRe2(f"Unicode classes (\\{c}) need google-re2 ({RE2_EXTRA_HINT})")
         if c == "C":
-            self.fail("\\C is not supported")
+            raise _NeedsRe2(f"\\C needs google-re2 ({RE2_EXTRA_HINT})")
         if not c.isascii():
             self.fail(f"invalid escape sequence: \\{c}")
         if c.isalnum():
@@ -280,10 +316,12 @@ class _Translator:
                 open_len = 4 if rest.startswith("(?P<") else 3
                 end = p.find(">", i + open_len)
                 name = p[i + open_len:end] if end >= 0 else ""
-                if end < 0 or not name.isidentifier() or not name.isascii():
+                # RE2 takes word characters, and the same name twice; captures do not
+                # matter to a whole-string match, so the group is emitted unnamed.
+                if end < 0 or not name or not all(ch.isalnum() or ch == "_" for ch in name):
                     self.fail("invalid named capture group")
                 self.groups.append(group)
-                self.emit(f"(?P<{name}>", end + 1 - i, repeatable=False)
+                self.emit("(", end + 1 - i, repeatable=False)
                 return
             m = _FLAGS_RE.match(p, i)
             if m is None:
@@ -295,7 +333,7 @@ class _Translator:
                     or any(f not in "imsU" for f in flags):
                 self.fail("invalid or unsupported Perl syntax")
             if "U" in flags:
-                self.fail("the ungreedy flag (?U) is not supported")
+                raise _NeedsRe2(f"the ungreedy flag (?U) needs google-re2 ({RE2_EXTRA_HINT})")
             spec = on + (f"-{off}" if off else "")
             if closer == ":":
                 if "m" in on:
@@ -323,6 +361,8 @@ class _Translator:
         group = self.groups.pop()
         self.out.append(")" * len(group.wrappers))
         self.emit(")", 1, repeatable=True)
+        self.last_inner = group.inner
+        self.groups[-1].inner = max(self.groups[-1].inner, group.inner)
 
     def alternation(self) -> None:
         group = self.groups[-1]
@@ -356,13 +396,11 @@ class _Translator:
                 end = p.find(":]", j + 2)
                 if end >= 0:
                     name = p[j + 2:end]
-                    if name.startswith("^"):
-                        self.fail("negated POSIX classes ([:^name:]) are not supported here")
-                    ranges = _POSIX_CLASSES.get(name)
-                    if ranges is None:
+                    ranges = _POSIX_CLASSES.get(name.lstrip("^"))
+                    if ranges is None or name.startswith("^^"):
                         self.fail(f"invalid character class range: [:{name}:]")
                     assert ranges is not None
-                    parts.append(ranges)
+                    parts.append(_negated_posix(ranges) if name.startswith("^") else ranges)
                     j = end + 2
                     continue
             if c == "\\":
@@ -385,7 +423,8 @@ class _Translator:
                     j += consumed
                     continue
                 if e in "pP":
-                    self.fail(f"Unicode classes (\\{e}) are not supported here")
+                    raise _NeedsRe2(f"Unicode classes (\\{e}) need google-re2 "
+                                    f"({RE2_EXTRA_HINT})")
                 if not e.isascii():
                     self.fail(f"invalid escape sequence: \\{e}")
                 if e.isalnum():
@@ -407,6 +446,24 @@ class _Translator:
         self.i = j
         self.repeatable = True
         self.repeated = False
+        self.last_inner = 1
+
+
+@functools.lru_cache(maxsize=None)
+def _negated_posix(ranges: str) -> str:
+    """``[:^name:]`` as ranges: every character outside the (ASCII) class ``ranges``."""
+    inside = re.compile(f"[{ranges}]")
+    out: List[str] = []
+    run_start: Optional[int] = None
+    for code in range(0x81):
+        outside = code == 0x80 or not inside.match(chr(code))
+        if outside and run_start is None:
+            run_start = code
+        elif not outside and run_start is not None:
+            out.append(f"{_char_escape(run_start)}-{_char_escape(code - 1)}")
+            run_start = None
+    out.append(f"{_char_escape(run_start if run_start is not None else 0x80)}-\\U0010ffff")
+    return "".join(out)
 
 
 def _char_escape(code: int) -> str:
@@ -433,80 +490,255 @@ def _read_hex(p: str, i: int) -> Tuple[Optional[int], int]:
     return int(digits, 16), 4
 
 
-@functools.lru_cache(maxsize=2048)
-def _compile(pattern: str) -> Union[re.Pattern[str], str]:
-    """The compiled pattern, or the reason it is not acceptable RE2 (cached: filters and
-    conditions are matched again and again with the same few patterns)."""
+
+# -- engines ------------------------------------------------------------------------------
+
+ENGINE_VARIABLE = "WORKFLOWCORE_REGEX_ENGINE"
+"""Environment variable choosing the engine: ``re2`` (google-re2, an error if it is not
+installed), ``fallback`` (the translator and the linear matcher, even with google-re2
+installed; what the tests use to check both), unset or ``auto``: google-re2 when installed."""
+
+RE2_EXTRA_HINT = "install workflowcore[re2]"
+
+
+class _NeedsRe2(_Re2Error):
+    """Valid RE2 the fallback cannot express (``\\pL``, ``(?U)``, ``\\C``)."""
+
+
+@functools.lru_cache(maxsize=None)
+def _re2_module() -> object:
+    """google-re2's module, or None. Imported on first use, not with the package: a
+    ``validate`` of a config without patterns never pays for it."""
+    try:
+        return importlib.import_module("re2")
+    except ImportError:
+        return None
+
+
+def regex_engine() -> str:
+    """The engine patterns are matched with now: ``"re2"`` or ``"fallback"``."""
+    wanted = os.environ.get(ENGINE_VARIABLE, "auto").strip().lower() or "auto"
+    if wanted == "fallback":
+        return "fallback"
+    if _re2_module() is not None:
+        return "re2"
+    if wanted == "re2":
+        raise RuntimeError(f"{ENGINE_VARIABLE}=re2 but google-re2 is not installed "
+                           f"({RE2_EXTRA_HINT})")
+    return "fallback"
+
+
+def _encode(text: str) -> bytes:
+    # A lone surrogate (an undecodable byte of a branch name) is one character, as the
+    # fallback sees it; strict UTF-8 would raise.
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+class CompiledRe2:
+    """A pattern compiled by one of the engines; :meth:`fullmatch` is linear in the text.
+
+    Pickles as its source: the compiled program stays in the process that built it.
+    """
+
+    __slots__ = ("_matcher", "engine", "pattern")
+
+    def __init__(self, pattern: str, engine: str, matcher: Any) -> None:
+        self.pattern = pattern
+        self.engine = engine
+        self._matcher = matcher
+
+    def fullmatch(self, s: str) -> bool:
+        """Whether the pattern matches all of ``s``.
+
+        Raises :class:`RegexTooComplexError` when the fallback's step bound is reached.
+        """
+        if self.engine == "re2":
+            return self._matcher.fullmatch(_encode(s)) is not None
+        try:
+            return bool(self._matcher.fullmatch(s))
+        except TooComplex:
+            raise RegexTooComplexError(self.pattern, len(s)) from None
+
+    def __reduce__(self) -> Tuple[object, ...]:
+        return (compile_re2, (self.pattern,))
+
+    def __repr__(self) -> str:
+        return f"CompiledRe2({self.pattern!r}, engine={self.engine!r})"
+
+
+class RegexTooComplexError(RegexError):
+    """The fallback matcher gave up: the match needs more steps than its bound allows.
+
+    Only without google-re2, and only for texts and patterns far beyond branch names and
+    filters (see :mod:`._linear`); a diagnostic instead of minutes of CPU.
+    """
+
+    def __init__(self, pattern: str, length: int) -> None:
+        super().__init__(pattern, f"more than {MAX_STEPS} steps")
+        self.message = (f"Regular expression {pattern} is too complex to match against a "
+                        f"{length}-character value without google-re2 ({RE2_EXTRA_HINT})")
+        self.args = (self.message,)
+        self.kind = "Regex/TOO_COMPLEX"
+        self.length = length
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> Tuple[object, ...]:
+        return (type(self), (self.pattern, self.length))
+
+
+def _re2_options(re2: Any) -> Any:
+    options = re2.Options()
+    options.log_errors = False  # RE2 would print every rejected pattern on stderr
+    return options
+
+
+def _compile_fallback(pattern: str) -> Union[CompiledRe2, Exception]:
     try:
         translated = _Translator(pattern).translate()
+        return CompiledRe2(pattern, "fallback", compile_linear(translated, re.ASCII))
     except _Re2Error as exc:
-        return str(exc)
+        return exc
+    except TooComplex as exc:
+        return _NeedsRe2(f"{exc} ({RE2_EXTRA_HINT})")
+    except (re.error, NotLinear, OverflowError, RecursionError, ValueError) as exc:
+        return _Re2Error(str(exc) or "invalid pattern")
+
+
+@functools.lru_cache(maxsize=2048)
+def _compile(pattern: str, engine: str) -> Union[CompiledRe2, Exception]:
+    """The compiled pattern, or why it is not acceptable (cached: filters and conditions
+    are matched again and again with the same few patterns)."""
+    if engine == "fallback":
+        return _compile_fallback(pattern)
+    re2: Any = _re2_module()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return re.compile(translated, re.ASCII)
-    except (re.error, OverflowError, RecursionError, ValueError) as exc:
-        return str(exc) or "invalid pattern"
+        return CompiledRe2(pattern, "re2", re2.compile(pattern, _re2_options(re2)))
+    except re2.error as exc:
+        # RE2 decides; the translator's reason, when it has one, is the clearer.
+        ours = _compile_fallback(pattern)
+        if isinstance(ours, _Re2Error) and not isinstance(ours, _NeedsRe2):
+            return ours
+        text = exc.args[0] if exc.args else ""
+        return _Re2Error(text.decode("utf-8", "replace") if isinstance(text, bytes)
+                         else str(text) or "invalid pattern")
+    except (TypeError, ValueError, UnicodeError) as exc:  # a NUL or lone surrogate
+        return _Re2Error(str(exc) or "invalid pattern")
+
+
+def _compiled(pattern: str) -> Union[CompiledRe2, Exception]:
+    return _compile(pattern, regex_engine())
 
 
 def explain_re2(pattern: str) -> Optional[str]:
-    """Why ``pattern`` is not a regular expression CircleCI accepts, or None if it is.
+    """Why ``pattern`` is not a regular expression this engine accepts, or None if it is.
 
     The reason is ours (e.g. ``"lookahead assertions are not supported"``); CircleCI's
     own message for the same pattern is :func:`check_re2`'s.
     """
-    compiled = _compile(pattern)
-    return compiled if isinstance(compiled, str) else None
+    compiled = _compiled(pattern)
+    return None if isinstance(compiled, CompiledRe2) else str(compiled)
+
+
+def needs_google_re2(pattern: str) -> bool:
+    """Whether ``pattern`` is valid RE2 that only google-re2 can match here (``\\pL``,
+    ``(?U)``, ``\\C``, or a program too large for the fallback)."""
+    return isinstance(_compiled(pattern), _NeedsRe2)
 
 
 def check_re2(pattern: str) -> Optional[str]:
-    """CircleCI's error message for a pattern it cannot compile, or None if it is fine.
+    """The error message for a pattern that cannot be used, or None if it is fine.
 
     ``check_re2("^(?!main).*$")`` →
-    ``"Invalid regular expression: ^(?!main).*$: Invalid pattern."``
+    ``"Invalid regular expression: ^(?!main).*$: Invalid pattern."`` (CircleCI's wording).
+    A valid RE2 pattern the fallback cannot match (google-re2 not installed) gets a message
+    of its own that says what to install: CircleCI would accept it.
     """
-    return None if isinstance(_compile(pattern), re.Pattern) else invalid_regex_message(pattern)
+    compiled = _compiled(pattern)
+    if isinstance(compiled, CompiledRe2):
+        return None
+    if isinstance(compiled, _NeedsRe2):
+        return f"Regular expression {pattern} needs google-re2: {compiled}"
+    return invalid_regex_message(pattern)
 
 
-def compile_re2(pattern: str) -> re.Pattern[str]:
-    """The Python pattern behaving as RE2 does; raises :class:`RegexError` if invalid.
+def compile_re2(pattern: str) -> CompiledRe2:
+    """The pattern compiled as RE2 reads it; raises :class:`RegexError` if invalid.
 
-    Use ``.fullmatch`` on the result: CircleCI's matches are always whole-string.
+    Its ``fullmatch(s)`` is a bool: CircleCI's matches are always whole-string.
     """
-    compiled = _compile(pattern)
-    if isinstance(compiled, str):
-        raise RegexError(pattern, compiled)
+    compiled = _compiled(pattern)
+    if not isinstance(compiled, CompiledRe2):
+        error = RegexError(pattern, str(compiled))
+        if isinstance(compiled, _NeedsRe2):
+            error.message = f"Regular expression {pattern} needs google-re2: {compiled}"
+            error.args = (error.message,)
+        raise error
     return compiled
 
 
 def fullmatch(pattern: str, s: str) -> bool:
     """Whether RE2 ``pattern`` matches all of ``s`` (filters, ``matches``; R3.1.3).
 
-    Raises :class:`RegexError` for a pattern CircleCI would not compile.
+    Linear in ``len(s)`` with either engine. Raises :class:`RegexError` for a pattern
+    CircleCI would not compile.
     """
-    return compile_re2(pattern).fullmatch(s) is not None
+    return compile_re2(pattern).fullmatch(s)
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_python(pattern: str) -> Union[LinearPattern, str]:
+    try:
+        return compile_linear(pattern)
+    except (re.error, NotLinear, TooComplex, OverflowError, RecursionError) as exc:
+        return str(exc) or "invalid pattern"
+
+
+def fullmatch_python(pattern: str, s: str) -> bool:
+    """Whether ``pattern`` in Python's ``re`` syntax matches all of ``s``, in bounded time.
+
+    For patterns RE2 rejects that plans still honour (lookarounds, R3.1.4 and
+    docs/planning.md): matched by the linear matcher, never by a backtracking engine.
+    Raises ``ValueError`` (with the reason) for a pattern ``re`` rejects, one that needs
+    backtracking (backreferences), or a match over the step bound.
+    """
+    compiled = _compile_python(pattern)
+    if isinstance(compiled, str):
+        raise ValueError(compiled)
+    try:
+        return compiled.fullmatch(s)
+    except TooComplex as exc:
+        raise ValueError(str(exc)) from None
 
 
 class Re2Pattern:
     """A ``/.../`` pattern literal of an expression, as a value.
 
-    Equal to another pattern with the same source; prints as its source.
+    Equal to another pattern with the same source; prints as its source; pickles as its
+    source (plans and run states cross process boundaries).
     """
 
     __slots__ = ("_compiled", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self._compiled: Optional[re.Pattern[str]] = None
+        self._compiled: Optional[CompiledRe2] = None
 
     @property
-    def compiled(self) -> re.Pattern[str]:
+    def compiled(self) -> CompiledRe2:
         if self._compiled is None:
             self._compiled = compile_re2(self.source)
         return self._compiled
 
     def fullmatch(self, s: str) -> bool:
-        return self.compiled.fullmatch(s) is not None
+        return self.compiled.fullmatch(s)
+
+    def __reduce__(self) -> Tuple[object, ...]:
+        return (Re2Pattern, (self.source,))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Re2Pattern) and other.source == self.source

@@ -14,11 +14,9 @@ against the config at a glance.
 
 from __future__ import annotations
 
-import functools
-import re
 from typing import Any, Mapping
 
-from ..expr import ExprError, evaluate_bool, fullmatch
+from ..expr import ExprError, evaluate_bool, fullmatch, fullmatch_python
 
 __all__ = ["as_list", "filter_reason", "legacy_branches_reason", "matches_spec",
            "spec_matches"]
@@ -28,11 +26,6 @@ def as_list(v: Any) -> list[Any]:
     if v is None:
         return []
     return list(v) if isinstance(v, list) else [v]
-
-
-@functools.lru_cache(maxsize=1024)
-def _python_pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 def _is_regex(s: str) -> bool:
@@ -52,11 +45,11 @@ def matches_spec(spec: Any, name: str) -> bool:
     try:
         return fullmatch(s[1:-1], name)
     except ExprError:
-        try:
-            pattern = _python_pattern(s[1:-1])
-        except re.error as exc:
-            raise ValueError(f"{s} is not a valid regular expression ({exc})") from None
-        return pattern.fullmatch(name) is not None
+        pass
+    try:  # linear-time too (expr.regex), never Python's backtracking engine
+        return fullmatch_python(s[1:-1], name)
+    except ValueError as exc:
+        raise ValueError(f"{s} is not a valid regular expression ({exc})") from None
 
 
 def spec_matches(values: list[Any], name: str) -> Any:

@@ -11,7 +11,7 @@ import re
 from typing import Any, Mapping
 
 from ...diagnostics import Severity
-from ...expr import check_re2
+from ...expr import check_re2, needs_google_re2
 from .base import Check, Context, Invocation, Loc
 
 __all__ = ["FiltersCheck", "has_tag_filter"]
@@ -79,6 +79,14 @@ class FiltersCheck(Check):
                         continue
                     vloc = floc + (kind, which) + ((i,) if i is not None else ())
                     pattern = v[1:-1]
+                    problem = check_re2(pattern)
+                    if problem is None:
+                        continue  # the RE2 engine (or its fallback) takes it
+                    if needs_google_re2(pattern):
+                        ctx.report(vloc, "filter-regex", problem,
+                                   hint="valid RE2 that only google-re2 matches here: "
+                                   "install workflowcore[re2]")
+                        continue
                     try:
                         re.compile(pattern)
                     except re.error as exc:
@@ -90,7 +98,6 @@ class FiltersCheck(Check):
                             "expressions between slashes",
                         )
                         continue
-                    problem = check_re2(pattern)
                     if problem is not None:
                         ctx.report(
                             vloc,
