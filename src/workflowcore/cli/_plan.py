@@ -2,8 +2,8 @@
 
 Exit codes: 0 when a plan was computed (also when nothing runs), 1 when the config has
 errors (diagnostics on stderr, as ``validate`` prints them), 2 for a bad invocation — an
-unreadable file, an unknown ``--workflow``, a ``--param`` the config does not declare or
-whose value does not fit its type.
+unreadable file, an unknown ``--workflow``, a ``--param`` (or ``--pipeline-parameters``
+entry) the config does not declare or whose value does not fit its type.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import sys
 
 from ..diagnostics import Diagnostic
 from ..errors import ConfigError, PlanError
-from ..planning import Plan, parameter_problems, plan
+from ..planning import Plan, plan
 from ..reporting.diagnostics import FileReport, format_text
 from ..reporting.plans import PLAN_FORMATS
 from ._common import EXIT_FAILED, EXIT_OK, UsageError, err
-from ._load import print_diagnostics, read_config
-from ._trigger import add_trigger_options, trigger_from_args
+from ._load import add_input_options, print_diagnostics, read_config
+from ._trigger import add_trigger_options, checked_parameters, trigger_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -38,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="text (default), json (versioned, docs/planning.md), mermaid or dot")
     p.add_argument("--orb-dir", default=None,
                    help="local orb sources (default: .circleci/orbs next to the config)")
+    add_input_options(p)
     p.set_defaults(func=run)
 
 
@@ -67,14 +68,12 @@ def _select(p: Plan, names: list[str] | None) -> Plan:
 
 def run(args: argparse.Namespace) -> int:
     trigger = trigger_from_args(args)
-    result = read_config(args.path)
+    result = read_config(args.path, args.max_bytes)
     lines = result.source_map.lines
     if result.errors:
         print_diagnostics(result)
         return EXIT_FAILED
-    problems = parameter_problems(result.data, trigger.parameters)
-    if problems:
-        raise UsageError("; ".join(problems))
+    checked_parameters(result.data, trigger.parameters)  # plan() types them itself
     try:
         p = plan(result, trigger, orb_dir=args.orb_dir)
     except ConfigError as exc:

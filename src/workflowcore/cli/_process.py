@@ -1,4 +1,9 @@
-"""``workflowcore process``: print the compiled config, like ``circleci config process``."""
+"""``workflowcore process``: print the compiled config, like ``circleci config process``.
+
+Exit 0 with the YAML on stdout; 1 when the config (or its compilation) has errors; 2 for a
+bad invocation — an unreadable file, a pipeline parameter the config does not declare or
+whose value does not fit its declared type.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ from ..errors import PlanError
 from ..planning import Trigger
 from ..reporting.diagnostics import FileReport, format_text
 from ._common import EXIT_FAILED, EXIT_OK, UsageError
-from ._load import print_diagnostics, read_config
-from ._trigger import parse_params
+from ._load import add_input_options, print_diagnostics, read_config
+from ._trigger import add_parameter_options, checked_parameters, parameters_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -26,20 +31,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     g = p.add_mutually_exclusive_group()
     g.add_argument("--branch", "-b", help="pipeline values for a push of this branch")
     g.add_argument("--tag", "-t", help="pipeline values for a push of this tag")
-    p.add_argument("--param", "-p", action="append", default=[], metavar="K=V",
-                   help="pipeline parameter (repeatable)")
+    add_parameter_options(p)
     p.add_argument("--orb-dir", default=None,
                    help="local orb sources (default: .circleci/orbs next to the config)")
+    add_input_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    params = parse_params(args.param)
-    result = read_config(args.path)
+    given = parameters_from_args(args)
+    result = read_config(args.path, args.max_bytes)
     lines = result.source_map.lines
     if result.errors:
         print_diagnostics(result)
         return EXIT_FAILED
+    params = checked_parameters(result.data, given)  # typed as plan types them
     trigger = None
     if args.branch is not None or args.tag is not None:
         try:

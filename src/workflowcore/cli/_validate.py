@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ..config import load_file
 from ..reporting.diagnostics import FORMATS, FileReport, format_text
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err
+from ._common import EXIT_FAILED, EXIT_OK
+from ._load import add_input_options, read_config
 
 __all__ = ["add_parser", "run"]
 
@@ -25,24 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="text format: do not print source lines under diagnostics")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="print errors only (no warnings, no summary)")
+    add_input_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     reports: list[FileReport] = []
     for raw in args.paths:
-        path = Path(raw)
-        try:
-            result = load_file(path)
-        except IsADirectoryError:
-            err(f"{raw}: is a directory; give the config file (e.g. {raw}/.circleci/config.yml)")
-            return EXIT_USAGE
-        except FileNotFoundError:
-            err(f"{raw}: no such file")
-            return EXIT_USAGE
-        except OSError as exc:
-            err(f"{raw}: cannot read: {exc.strerror or exc}")
-            return EXIT_USAGE
+        result = read_config(raw, args.max_bytes)  # an unreadable file: exit 2, in main
         diags = result.diagnostics
         if args.quiet:
             diags = [d for d in diags if d.is_error]

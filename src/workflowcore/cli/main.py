@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
 import sys
 from typing import Sequence
 
@@ -28,8 +30,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_OUTPUT_ERRORS = "workflowcore-output"
+
+
+def _output_error(exc: UnicodeError) -> tuple[str | bytes, int]:
+    """Bytes that were not UTF-8 in an argument or a file name reach us as surrogate
+    escapes (``$'m\\xff'`` is ``'m\\udcff'``): write them back as those bytes; whatever
+    else the terminal's encoding cannot show becomes a backslash escape. Without this, a
+    strict UTF-8 terminal turns a file name into a traceback."""
+    try:
+        return codecs.lookup_error("surrogateescape")(exc)
+    except UnicodeError:
+        return codecs.lookup_error("backslashreplace")(exc)
+
+
+def _tolerant_output() -> None:
+    codecs.register_error(_OUTPUT_ERRORS, _output_error)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            # a closed or detached stream: leave it be
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors=_OUTPUT_ERRORS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit code (the console script exits with it)."""
+    _tolerant_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ...diagnostics import Diagnostic, Severity
-from .._yaml import YamlResult, parse_yaml
+from .._files import read_bounded
+from .._yaml import DEFAULT_MAX_CHARS, YamlResult, parse_yaml
 from ._diag import Loc, Reporter, Source
 
 __all__ = [
@@ -138,7 +139,8 @@ def _read_orb_file(path: Path) -> YamlResult:
     hit = _FILE_CACHE.get(key)
     if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
         return hit[2]
-    text = path.read_text(encoding="utf-8-sig")
+    # Bounded and never blocking, like every file a user names (a FIFO planted as an orb).
+    text = read_bounded(path, 4 * DEFAULT_MAX_CHARS).decode("utf-8-sig")
     result = parse_yaml(text, key)
     if len(_FILE_CACHE) >= _FILE_CACHE_MAX:
         _FILE_CACHE.pop(next(iter(_FILE_CACHE)))
