@@ -14,6 +14,7 @@ boolean values found here.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from ...diagnostics import Severity
@@ -22,21 +23,33 @@ from .base import Check, Context, Loc, Step
 
 __all__ = ["TruthyCheck"]
 
+# A word-boolean written as a value anywhere in the file (`K: off`, `{K: On}`, `&a yes`):
+# when the text has none, which is most files, the check has nothing to look at.
+_ANY_WORD = re.compile(
+    r"(?:[:\-,\[{]|^)[ \t]*(?:&\S+[ \t]+)?(?:" + "|".join(sorted(YAML11_WORDS))
+    + r")[ \t]*(?:$|[,}\]#])",
+    re.M,
+)
+
 
 class TruthyCheck(Check):
     codes = ("yaml-truthy",)
 
     def visit_config(self, ctx: Context) -> None:
         self._seen: set[tuple[int, int]] = set()
+        self._active = _ANY_WORD.search(ctx.source_map.text) is not None
+        if not self._active:
+            return
         for name, ex in ctx.section("executors").items():
             if isinstance(ex, dict):
                 self._element(ctx, ex, ("executors", name))
 
     def visit_job(self, ctx: Context, name: str, job: Mapping[str, Any], loc: Loc) -> None:
-        self._element(ctx, job, loc)
+        if self._active:
+            self._element(ctx, job, loc)
 
     def visit_step(self, ctx: Context, step: Step, owner: str) -> None:
-        if step.name == "run" and isinstance(step.body, dict):
+        if self._active and step.name == "run" and isinstance(step.body, dict):
             self._environment(ctx, step.body.get("environment"), step.loc + ("run", "environment"))
 
     def _element(self, ctx: Context, body: Mapping[str, Any], loc: Loc) -> None:

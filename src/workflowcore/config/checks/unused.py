@@ -93,8 +93,10 @@ class UnusedCheck(Check):
             self._orb_ref(ename)
 
     def visit_step(self, ctx: Context, step: Step, owner: str) -> None:
-        self._steps.add(step.name)
-        self._orb_ref(step.name)
+        name = step.name
+        self._steps.add(name)
+        if "/" in name:
+            self._orb_refs.add(name.split("/", 1)[0])
 
     def visit_workflow(
         self, ctx: Context, name: str, invocations: list[Invocation], loc: Loc
@@ -191,9 +193,14 @@ class UnusedCheck(Check):
             "command": ctx.section("commands"),
             "workflow": {k: v for k, v in ctx.workflows.items() if k != "version"},
         }
+        seen: dict[str, int] = {}
+        for section in kinds.values():
+            for name in section:
+                seen[name] = seen.get(name, 0) + 1
+        shared = {name for name, n in seen.items() if n > 1}
         owners: dict[str, list[tuple[tuple[int, int], str, Loc]]] = {}
         for kind, section in kinds.items():
-            for name in section:
+            for name in shared.intersection(section):
                 loc = (kind + "s", name)
                 sp = ctx.source_map.span(loc, key=True)
                 owners.setdefault(str(name), []).append(

@@ -17,7 +17,7 @@ from ...expr import ExprError, LogicError, check_logic, evaluate_logic, logic_tr
 from .._vocabulary import BUILTIN_STEPS
 from ._context import Ctx
 from ._diag import Frame, Loc, Source
-from ._limits import MAX_COMMAND_DEPTH
+from ._limits import MAX_COMMAND_DEPTH, MAX_RENDERED_STRING, Abort
 from ._logic import lenient_logic
 from ._orbs import Element, Namespace, Opaque, lookup
 from ._params import RESERVED_JOB_PARAMS, ParamDecl, bind_arguments, parse_declarations
@@ -142,6 +142,11 @@ class Expander:
                 given[k] = v  # already expanded, null, or not a list (a type error)
             else:
                 given[k] = self.r.render(v, scope, source, (*args_loc, k))
+                if given[k] is not v and isinstance(given[k], (dict, list)):
+                    # Rendering shares whole-tag values, so a map holding a parameter's
+                    # value twice, passed down level after level, is a tree exponentially
+                    # larger than its source (issue 10): measure what was built.
+                    self._bounded(given[k], source, (*args_loc, k))
             if d is not None and d.type == "executor" and given[k] is not None:
                 given[k] = _tag_executor(given[k], ns)
         if pre_rendered is not None:
@@ -169,6 +174,31 @@ class Expander:
             render_default=default,
             args_loc=args_loc,
         )
+
+    def _bounded(self, value: Any, source: Source, loc: Loc) -> None:
+        """Stop with ``config-too-large`` when ``value``, written out as a tree, would hold
+        more than :data:`MAX_RENDERED_STRING` units (a node or a character each). The walk
+        stops as soon as the bound is passed, so it costs at most the bound."""
+        left = MAX_RENDERED_STRING
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            left -= len(v) + 1 if isinstance(v, str) else 1
+            if left < 0:
+                self.rep.report(
+                    source,
+                    loc,
+                    "config-too-large",
+                    "The processed config is too large: this argument would hold more than "
+                    f"{MAX_RENDERED_STRING:,} values and characters; stopping here",
+                    hint="look for parameters passed down through commands that repeat them",
+                )
+                raise Abort
+            if isinstance(v, dict):
+                stack.extend(v.values())
+                stack.extend(v.keys())
+            elif isinstance(v, list):
+                stack.extend(v)
 
     # -- elements defined as another element's name ----------------------------------
     def follow_alias(
