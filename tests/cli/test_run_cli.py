@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 from typing import Any, Dict, List
@@ -411,6 +412,72 @@ def test_sigkilled_run_is_resumed(tmp_path: Path) -> None:
     assert wfc(repo, "resume", wid).returncode == 0  # finished: nothing more to do
 
 
+ORPHAN = """
+version: 2.1
+jobs:
+  sleeper:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - run: |
+          m=MARKER
+          for p in $(sed -n 's/^start //p' "$m" 2>/dev/null); do
+            s=$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)
+            if [ -n "$s" ] && [ "$s" != Z ]; then echo "overlap $p" >> "$m"; fi
+          done
+          if grep -q '^start' "$m" 2>/dev/null; then n=0.2; else n=30; fi
+          echo "start $$" >> "$m"
+          echo sleeping
+          sleep $n
+          echo "end $$" >> "$m"
+workflows:
+  w:
+    jobs: [sleeper]
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_resume_stops_what_a_sigkilled_run_left_running(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    repo = make_repo(tmp_path, ORPHAN.replace("MARKER", str(marker)))
+    proc = _start_run(repo, "--format", "json")
+    try:
+        deadline = time.monotonic() + 30
+        while not (marker.exists() and "start" in marker.read_text()):
+            assert time.monotonic() < deadline and proc.poll() is None, "the job never started"
+            time.sleep(0.05)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            assert stream is not None
+            stream.close()
+    first = int(marker.read_text().split()[1])
+    assert _alive(first)  # the step outlived the killed run: an orphan
+
+    [wf] = as_json(wfc(repo, "status", "--format", "json"))["workflows"]
+    assert wf["interrupted"] is True and statuses(wf) == {"sleeper": "running"}
+    one = as_json(wfc(repo, "status", wf["id"], "--format", "json"))
+    assert one["interrupted"] is True
+
+    resumed = wfc(repo, "resume", wf["id"], "--format", "json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert statuses(as_json(resumed)) == {"sleeper": "success"}
+    assert as_json(wfc(repo, "status", wf["id"], "--format", "json"))["interrupted"] is False
+    lines = marker.read_text().splitlines()
+    second = int(lines[1].split()[1])
+    # the orphan was stopped before the job ran again: no overlap, it never finished
+    assert lines == [f"start {first}", f"start {second}", f"end {second}"], lines
+    assert not _alive(first)
+
+
 def test_cancel_from_another_process(tmp_path: Path) -> None:
     config = KILLED.replace("sleep 1 &&", "sleep 30 &&")
     repo = make_repo(tmp_path, config)
@@ -489,19 +556,23 @@ def test_path_escapes_are_refused(tmp_path: Path) -> None:
     proc = wfc(repo, "run", "--branch", "main", "--format", "json")
     assert proc.returncode == 1, proc.stderr
     [wf] = as_json(proc)["workflows"]
-    failed = ("dotdot", "absolute", "link", "artifacts")
-    assert statuses(wf) == {**dict.fromkeys(failed, "failed"),
+    failed = ("dotdot", "absolute", "artifacts")
+    # a link is persisted as the link it is (as CircleCI's tar does), never as its target
+    assert statuses(wf) == {**dict.fromkeys(failed, "failed"), "link": "success",
                             "../../../../evil": "success", "..": "success"}
     job_logs = logs(repo, wf["id"])
     assert "path '../../../../../../etc/passwd' is absolute or contains '..'" in \
         job_logs["dotdot"]
     assert "path '/etc/passwd' is absolute or contains '..'" in job_logs["absolute"]
-    assert "is a symlink to '/etc/passwd', which is outside" in job_logs["link"]
     assert "store_artifacts destination '../../../outside' is absolute" in job_logs["artifacts"]
     assert re.findall(r"^named$", job_logs[".."], re.M) == ["named"]
     state = repo / ".workflowcore"
+    links = {}
     for tar in (state / "workspace").rglob("*.tar"):
         assert b"root:" not in tar.read_bytes()
+        with tarfile.open(tar) as archive:
+            links.update({m.name: m.linkname for m in archive.getmembers() if m.issym()})
+    assert links == {"link": "/etc/passwd"}
     # job names are file-name components, never paths: everything stays in its run's dirs
     evil = "..%2F..%2F..%2F..%2Fevil"
     assert {"%2E%2E", evil} <= {p.name for p in (state / "jobs" / wf["id"]).iterdir()}
@@ -556,3 +627,59 @@ def test_docker_executor_missing_is_a_usage_error(tmp_path: Path,
     code = main(["run", "--branch", "main", "--executor", "docker"])
     assert code == 2
     assert "docker executor is not available" in capsys.readouterr().err
+
+
+# -- the contexts file never reaches a job (issue 10, item 10) -------------------------------
+
+LEAK = """
+version: 2.1
+jobs:
+  look:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - checkout
+      - run: |
+          ls -a . .circleci
+          if grep -rl "plaintext-secret-4""2" . ; then echo LEAKED; exit 1; fi
+          mkdir -p art && cp -r . ../copy && mv ../copy art/
+      - persist_to_workspace: {root: ., paths: [.]}
+      - store_artifacts: {path: art}
+workflows:
+  w:
+    jobs: [look]
+"""
+LEAK_CONTEXTS = "contexts:\n  c:\n    environment:\n      TOKEN: plaintext-secret-42\n"
+
+
+def _no_secret_anywhere(repo: Path) -> None:
+    for path in (repo / ".workflowcore").rglob("*"):
+        if path.is_file() and not path.name.startswith("runs.sqlite"):
+            assert b"plaintext-secret-42" not in path.read_bytes(), path
+
+
+def test_an_untracked_default_contexts_file_is_never_checked_out(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, LEAK)
+    (repo / ".circleci" / "contexts.yml").write_text(LEAK_CONTEXTS, encoding="utf-8")
+    # another spelling of it: a link inside the project naming the file
+    (repo / "ctx-link.yml").symlink_to(".circleci/contexts.yml")
+    proc = wfc(repo, "run", "--branch", "main", "--format", "json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "holds secrets and is inside the project, not ignored by git" in proc.stderr
+    [wf] = as_json(proc)["workflows"]
+    log = logs(repo, wf["id"])["look"]
+    assert "left out the contexts file, which holds secrets (.circleci/contexts.yml, " \
+           "ctx-link.yml)" in log
+    assert "LEAKED" not in log and "config.yml" in log
+    _no_secret_anywhere(repo)
+
+
+def test_a_given_contexts_file_inside_the_project_is_never_checked_out(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, LEAK, {".gitignore": "secrets/\n"})
+    (repo / "secrets").mkdir()
+    (repo / "secrets" / "ctx.yml").write_text(LEAK_CONTEXTS, encoding="utf-8")
+    (repo / "hard.yml").hardlink_to(repo / "secrets" / "ctx.yml")  # not ignored
+    proc = wfc(repo, "run", "--branch", "main", "--contexts", "secrets/ctx.yml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "inside the project" not in proc.stderr  # git ignores it: no warning
+    assert "left out the contexts file, which holds secrets (hard.yml)" in proc.stdout
+    _no_secret_anywhere(repo)

@@ -12,6 +12,7 @@ from typing import Any, List, Optional
 
 import pytest
 
+from workflowcore.runtime._process import DETACHED_NOTE, MAX_LINE_BYTES
 from workflowcore.runtime.executor import JobRequest, JobResult
 from workflowcore.runtime.executors import SubprocessExecutor
 from workflowcore.runtime.stores import (
@@ -284,6 +285,82 @@ def test_secrets_are_masked_everywhere(env: Env) -> None:
     assert all(secret not in s.output for s in result.steps)
     assert "token is ********" in env.lines
     assert "no newline at the end ********" in env.lines
+
+
+def _long_line_job(parts: List[str]) -> str:
+    """A python3 step printing each of ``parts`` (with ``$TOKEN`` replaced) as one line,
+    the line's end written a moment later: the pump holds more than MAX_LINE_BYTES of an
+    unfinished line, so it must split it."""
+    script = ("import os, sys, time\n"
+              "t = os.environ['TOKEN']\n"
+              f"for p in {parts!r}:\n"
+              "    sys.stdout.buffer.write(p.replace('$TOKEN', t).encode())\n"
+              "    sys.stdout.flush()\n"
+              "    time.sleep(0.02)\n"
+              "    sys.stdout.write('z\\n')\n"
+              "    sys.stdout.flush()\n")
+    return script
+
+
+@pytest.mark.parametrize("secret", ["plain-ascii-secret-23chr", "ключ-секрет-€€-ü"])
+def test_a_secret_straddling_the_long_line_split_is_masked(env: Env, secret: str) -> None:
+    # The pump splits lines longer than MAX_LINE_BYTES; the cut lands at every offset
+    # inside the secret, in bytes (so also inside a multibyte character of it).
+    size = len(secret.encode())
+    parts = ["x" * (MAX_LINE_BYTES - k) + "$TOKEN" + "y" * 50 for k in range(1, size)]
+    result = env.run("long", [{"run": {"shell": "python3", "command": _long_line_job(parts)}}],
+                     environment={"TOKEN": secret}, secrets=[secret])
+    assert result.ok, result.log[-500:]
+    output = result.steps[0].output
+    assert output.count("********") == size - 1
+    visible = output.replace("********", "")
+    assert set(visible) <= {"x", "y", "z", "\n"}, sorted(set(visible) - {"x", "y", "z", "\n"})
+    live = [line for line in env.lines if line[:1] in ("x", "y", "z", "*")]
+    assert "\n".join(live) == output
+
+
+def test_a_long_line_is_never_split_inside_a_utf8_character(env: Env) -> None:
+    parts = ["x" * (MAX_LINE_BYTES - k) + "€" * 3 for k in range(1, 4)]
+    result = env.run("utf8", [{"run": {"shell": "python3", "command": _long_line_job(parts)}}],
+                     environment={"TOKEN": "unused"})
+    assert result.ok, result.log[-500:]
+    assert "\ufffd" not in result.steps[0].output
+    assert "".join(env.lines).count("€") == 9
+
+
+# -- output --------------------------------------------------------------------------------------
+
+def test_a_slow_output_callback_loses_no_line(tmp_path: Path) -> None:
+    env = Env(tmp_path)
+    seen: List[str] = []
+
+    def slow(line: str) -> None:
+        time.sleep(0.001)
+        seen.append(line)
+
+    result = env.executor.execute(JobRequest(
+        "run-1", "wf-1", "chatty", {"steps": [
+            {"run": "for i in $(seq 5000); do echo line $i; done; echo the-error >&2; exit 3"},
+        ]}, on_output=slow))
+    expected = [f"line {i}" for i in range(1, 5001)] + ["the-error"]
+    assert result.status == "failed" and result.exit_code == 3
+    assert result.steps[0].output.splitlines()[:-1] == expected
+    assert [line for line in seen if line.startswith("line ") or line == "the-error"] == expected
+    assert DETACHED_NOTE not in seen
+
+
+def test_output_of_a_process_left_holding_the_pipe_is_cut_and_said(env: Env) -> None:
+    started = time.monotonic()
+    result = env.run("holder", [
+        {"run": "echo early; printf 'no newline'; (sleep 3; echo late) &"},
+        {"run": "echo next-step"},
+    ])
+    assert time.monotonic() - started < 10
+    assert result.ok, result.log
+    first = result.steps[0].output.splitlines()
+    assert first == ["early", "no newline", DETACHED_NOTE]
+    assert "late" not in env.lines
+    assert result.steps[1].output == "next-step"
 
 
 # -- killing ---------------------------------------------------------------------------------------

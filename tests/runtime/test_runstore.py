@@ -21,13 +21,18 @@ from workflowcore.runtime.scheduler import Scheduler
 from workflowcore.runtime.stores import (
     InMemoryRunStore,
     JobRecord,
+    ProcessRecord,
     RunRequest,
     RunStore,
     SQLiteRunStore,
     Transition,
     WorkflowRunRecord,
 )
-from workflowcore.runtime.stores.runstate import workflow_from_data, workflow_to_data
+from workflowcore.runtime.stores.runstate import (
+    RUNSTATE_APPLICATION_ID,
+    workflow_from_data,
+    workflow_to_data,
+)
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -296,3 +301,76 @@ def test_take_requests_is_atomic_across_connections(tmp_path: Path) -> None:
     assert len(taken) == len(set(taken)) == 20
     a.close()
     b.close()
+
+
+# -- whose file it is (issue 10, item 12) ----------------------------------------------------
+
+def test_a_database_of_another_application_is_refused_not_adopted(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    conn = sqlite3.connect(str(path))
+    conn.execute("CREATE TABLE customers (id INTEGER, name TEXT)")
+    conn.execute("INSERT INTO customers VALUES (1, 'ann')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"is not a workflowcore run state database \(it "
+                                         r"holds other tables: customers\)"):
+        SQLiteRunStore(path)
+    conn = sqlite3.connect(str(path))  # untouched: no table of ours, no marker
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"customers"}
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == 0
+    conn.close()
+
+
+def test_a_database_marked_by_another_application_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    conn = sqlite3.connect(str(path))
+    conn.execute("PRAGMA application_id = 1234")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"application id 0x4d2, another application's"):
+        SQLiteRunStore(path)
+
+
+def test_a_store_from_before_the_marker_is_adopted_and_marked(tmp_path: Path) -> None:
+    path = tmp_path / "runs.sqlite"
+    with SQLiteRunStore(path) as s:
+        s.create(record())
+    conn = sqlite3.connect(str(path))
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == RUNSTATE_APPLICATION_ID
+    conn.execute("PRAGMA application_id = 0")  # as written by an older workflowcore
+    conn.execute("DROP TABLE processes")
+    conn.commit()
+    conn.close()
+    with SQLiteRunStore(path) as s:
+        assert s.get("wf-1").actor == "alice"
+    conn = sqlite3.connect(str(path))
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == RUNSTATE_APPLICATION_ID
+    conn.close()
+
+
+def test_text_that_is_not_text_is_a_store_error_not_a_traceback(tmp_path: Path) -> None:
+    with SQLiteRunStore(tmp_path / "runs.sqlite") as store:
+        with pytest.raises(StoreError, match="it is not valid text"):
+            store.create(record(actor="m\udcff"))
+        with pytest.raises(RunNotFoundError):
+            store.get("wf-1")  # nothing half-written
+
+
+# -- process groups of running jobs (issue 10, item 6) -----------------------------------------
+
+def test_process_groups_are_kept_while_the_job_runs(store: RunStore) -> None:
+    store.create(record())
+    store.add_process("wf-1", ProcessRecord("build", 4242, "777", "host-a", 1.0))
+    store.add_process("wf-1", ProcessRecord("deploy", 4343, "-", "host-a", 2.0))
+    assert [(p.job, p.pgid, p.start) for p in store.processes("wf-1")] == \
+        [("build", 4242, "777"), ("deploy", 4343, "-")]
+    snap = Scheduler(WORKFLOW).snapshot()
+    store.update("wf-1", Transition("job-started", snap, "running",
+                                    jobs=[JobRecord("build", "running")]))
+    assert [p.job for p in store.processes("wf-1")] == ["build", "deploy"]
+    store.update("wf-1", Transition("job-finished", snap, "running",
+                                    jobs=[JobRecord("build", "success")]))
+    assert [p.job for p in store.processes("wf-1")] == ["deploy"]  # build's are dropped
+    store.clear_processes("wf-1")
+    assert store.processes("wf-1") == []

@@ -18,8 +18,8 @@ from ..planning import plan
 from ..reporting.diagnostics import FileReport, format_text
 from ..reporting.progress import format_workflow_text, run_document
 from ..runtime.stores import WorkflowRunRecord
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err
-from ._load import print_diagnostics, read_config
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err, require_text
+from ._load import add_input_options, print_diagnostics, read_config
 from ._runtools import (
     add_runner_options,
     add_state_options,
@@ -32,8 +32,9 @@ from ._runtools import (
     load_contexts,
     open_state,
     print_json,
+    warn_if_contexts_exposed,
 )
-from ._trigger import add_trigger_options, trigger_from_args
+from ._trigger import add_trigger_options, checked_parameters, trigger_from_args
 
 __all__ = ["add_parser", "run"]
 
@@ -58,17 +59,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_state_options(p)
     p.add_argument("--orb-dir", default=None,
                    help="local orb sources (default: .circleci/orbs next to the config)")
+    add_input_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     trigger = trigger_from_args(args)
+    # what is stored in the run state must be text (non-UTF-8 bytes arrive as surrogates)
+    require_text(trigger.branch, "--branch")
+    require_text(trigger.tag, "--tag")
+    require_text(dict(trigger.parameters), "--param")
+    require_text(dict(trigger.values), "--value")
+    require_text(args.actor, "--actor")
     config_path = Path(args.path)
-    result = read_config(config_path)
+    result = read_config(config_path, args.max_bytes)
     lines = result.source_map.lines
     if result.errors:
         print_diagnostics(result)
         return EXIT_USAGE
+    checked_parameters(result.data, trigger.parameters)  # plan() types them itself
     source = find_source_dir(config_path)
     revision = git_revision(source)
     pipeline_id = str(uuid.uuid4())
@@ -89,13 +98,14 @@ def run(args: argparse.Namespace) -> int:
                                      summary=False))
     contexts_path = contexts_path_for(config_path, args.contexts)
     contexts = load_contexts(contexts_path)
+    warn_if_contexts_exposed(contexts_path, str(source))
     workflows = [w for w in the_plan.workflows if w.runs]
     state = open_state(args.state_dir, create=True)
     executor_kind = args.executor or "subprocess"
     try:
         runner = build_runner(state, executor=executor_kind, source_dir=str(source),
                               contexts=contexts, max_parallel=args.max_parallel,
-                              fmt=args.format, quiet=args.quiet)
+                              fmt=args.format, quiet=args.quiet, contexts_path=contexts_path)
         if not workflows:
             note = "; ".join(f"{w.name}: {w.reason}" for w in the_plan.workflows) or \
                 "the config has no workflows"

@@ -24,7 +24,7 @@ from ..reporting.progress import (
 from ..runtime.runner import Runner, owner_alive
 from ..runtime.status import WorkflowStatus
 from ..runtime.stores import WorkflowRunRecord
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err, require_text
 from ._runtools import (
     State,
     add_runner_options,
@@ -112,7 +112,10 @@ def _status(args: argparse.Namespace) -> int:
         if args.id is None:
             records = state.store.list()
             if args.format == "json":
-                print_json(workflows_document(records))
+                doc = workflows_document(records)
+                for data, record in zip(doc["workflows"], records):
+                    data["interrupted"] = _interrupted(record)
+                print_json(doc)
             elif not records:
                 print("no workflow runs")
             else:
@@ -120,16 +123,26 @@ def _status(args: argparse.Namespace) -> int:
                     sys.stdout.write(format_workflow_text(record) + _note(record))
             return EXIT_OK
         record = state.store.get(resolve_id(state, args.id))
-        _show(args.format, record, after_progress=False)
-        if args.format == "text":
+        if args.format == "json":
+            data = workflow_object(record, version=True)
+            data["interrupted"] = _interrupted(record)
+            print_json(data)
+        else:
+            _show(args.format, record, after_progress=False)
             sys.stdout.write(_note(record))
         return EXIT_OK
     finally:
         state.store.close()
 
 
+def _interrupted(record: WorkflowRunRecord) -> bool:
+    """The process driving the run is gone: ``resume`` (or ``approve``, ``cancel``) takes
+    it over, stopping first whatever its jobs left running."""
+    return record.owner is not None and not owner_alive(record.owner)
+
+
 def _note(record: WorkflowRunRecord) -> str:
-    if record.owner is not None and not owner_alive(record.owner):
+    if _interrupted(record):
         return (f"  interrupted: the process running it stopped; "
                 f"`workflowcore resume {record.id}` continues it\n")
     return ""
@@ -159,14 +172,16 @@ def _logs(args: argparse.Namespace) -> int:
 
 def _with_runner(args: argparse.Namespace, action: Callable[[State, Runner, str], int],
                  *, quiet_default: bool = False) -> int:
+    require_text(getattr(args, "actor", None), "--actor")  # stored in the run state
     state = open_state(args.state_dir, create=False)
     try:
         run_id = resolve_id(state, args.id)
         record = state.store.get(run_id)
+        contexts_path = stored_contexts_path(record, getattr(args, "contexts", None))
         runner = build_runner(
             state, executor=settings_executor(record, getattr(args, "executor", None)),
-            source_dir=source_of(record),
-            contexts=load_contexts(stored_contexts_path(record, getattr(args, "contexts", None))),
+            source_dir=source_of(record), contexts=load_contexts(contexts_path),
+            contexts_path=contexts_path,
             max_parallel=getattr(args, "max_parallel", None), fmt=args.format,
             quiet=getattr(args, "quiet", quiet_default))
         try:

@@ -16,11 +16,12 @@ import argparse
 import getpass
 import importlib
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from ..errors import ExecutorError, RunNotFoundError, StoreError
 from ..reporting.diagnostics import FileReport, format_text
@@ -174,17 +175,18 @@ def load_contexts(path: Optional[str]) -> Dict[str, Context]:
         return {}
     result = load_contexts_file(path)
     if result.diagnostics:
-        text = Path(path).read_text(encoding="utf-8") if Path(path).is_file() else ""
-        sys.stderr.write(format_text([FileReport(path, result.diagnostics, text.splitlines())],
+        sys.stderr.write(format_text([FileReport(path, result.diagnostics, result.lines)],
                                      summary=False))
     if not result.ok:
         raise UsageError(f"{path}: the contexts file has errors")
     return dict(result.contexts)
 
 
-def make_executor(kind: str, state: State, source_dir: Optional[str]) -> Executor:
+def make_executor(kind: str, state: State, source_dir: Optional[str],
+                  private_files: Sequence[str] = ()) -> Executor:
+    """The executor ``kind``; ``private_files`` (contexts files) are never checked out."""
     if kind == "subprocess":
-        return SubprocessExecutor(state.jobs_dir, source_dir)
+        return SubprocessExecutor(state.jobs_dir, source_dir, private_files=private_files)
     try:
         module = importlib.import_module("workflowcore.runtime.executors.docker")
         factory = module.DockerExecutor
@@ -192,7 +194,8 @@ def make_executor(kind: str, state: State, source_dir: Optional[str]) -> Executo
         raise UsageError(f"the docker executor is not available in this installation ({exc}); "
                          "use --executor subprocess") from exc
     try:
-        executor: Executor = factory(state.jobs_dir, source_dir=source_dir)
+        executor: Executor = factory(state.jobs_dir, source_dir=source_dir,
+                                     private_files=private_files)
     except ExecutorError as exc:
         raise UsageError(f"the docker executor cannot run here: {exc}") from exc
     return executor
@@ -200,14 +203,16 @@ def make_executor(kind: str, state: State, source_dir: Optional[str]) -> Executo
 
 def build_runner(state: State, *, executor: str, source_dir: Optional[str],
                  contexts: Mapping[str, Context], max_parallel: Optional[int],
-                 fmt: str, quiet: bool) -> Runner:
-    """A Runner on the state directory whose events are rendered for ``fmt``."""
+                 fmt: str, quiet: bool, contexts_path: Optional[str] = None) -> Runner:
+    """A Runner on the state directory whose events are rendered for ``fmt``. The contexts
+    file in use and any at the default places are never checked out into a job."""
     printer: Any
     if fmt == "text":
         printer = ProgressPrinter(sys.stdout, show_output=not quiet, approve_hint=APPROVE_HINT)
     else:
         printer = _announce_ids
-    return Runner(make_executor(executor, state, source_dir), state.store,
+    private = secret_files(contexts_path, source_dir)
+    return Runner(make_executor(executor, state, source_dir, private), state.store,
                   workspace=state.workspace, caches=state.caches, artifacts=state.artifacts,
                   contexts=contexts, max_parallel=max_parallel, on_event=printer)
 
@@ -257,6 +262,42 @@ def contexts_path_for(config: Path, given: Optional[str]) -> Optional[str]:
         if candidate.is_file():
             return str(candidate.absolute())
     return None
+
+
+def secret_files(contexts_path: Optional[str], source_dir: Optional[str]) -> List[str]:
+    """Files a job must never get: the contexts file in use, and a contexts file at the
+    default places of the project (``.circleci/contexts.yml``, ``contexts.yml`` beside the
+    config) even when another one was given: both hold plaintext secrets."""
+    out = [contexts_path] if contexts_path else []
+    if source_dir is not None:
+        for candidate in (Path(source_dir) / ".circleci" / "contexts.yml",
+                          Path(source_dir) / "contexts.yml"):
+            if candidate.is_file():
+                out.append(str(candidate))
+    return out
+
+
+def warn_if_contexts_exposed(contexts_path: Optional[str], source_dir: Optional[str]) -> None:
+    """Warn (stderr) when the contexts file sits inside the project and git does not ignore
+    it: ``git add .`` would commit its secrets. Jobs never get it either way."""
+    if contexts_path is None or source_dir is None:
+        return
+    real = os.path.realpath(contexts_path)
+    root = os.path.realpath(source_dir)
+    if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
+        return
+    try:
+        proc = subprocess.run(["git", "-C", source_dir, "check-ignore", "-q", real],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              stdin=subprocess.DEVNULL, check=False, timeout=60)
+        ignored = proc.returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ignored = False
+    if not ignored:
+        err(f"warning: the contexts file {contexts_path} holds secrets and is inside the "
+            "project, not ignored by git: add it to .gitignore, or keep it outside the "
+            "repository (e.g. --contexts ~/.config/workflowcore/contexts.yml). It is never "
+            "copied into jobs.")
 
 
 def settings_executor(record: WorkflowRunRecord, given: Optional[str]) -> str:

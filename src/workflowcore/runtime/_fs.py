@@ -6,15 +6,21 @@ name, a workflow id, a cache key) into a path does it the same, safe way.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import posixpath
+import stat
 import uuid
 from pathlib import Path, PurePosixPath
+from typing import Optional, Sequence, Tuple
 from urllib.parse import quote
 
 __all__ = [
+    "LinkInTheWay",
+    "escaping_link",
     "is_within",
+    "open_dir_nofollow",
     "path_component",
     "real_within",
     "relative_member",
@@ -68,3 +74,96 @@ def real_within(path: Path, root_real: str) -> bool:
 def temp_sibling(path: Path, suffix: str = "") -> Path:
     """A unique temporary name in ``path``'s directory, for write-then-``os.replace``."""
     return path.parent / f".tmp-{uuid.uuid4().hex}{suffix}"
+
+
+class LinkInTheWay(OSError):
+    """A component that must be a real directory is a symlink (see :func:`open_dir_nofollow`).
+
+    ``path`` is the link (as ``base`` joined with the components walked so far) and
+    ``target`` what it points to, so a refusal can name both.
+    """
+
+    def __init__(self, path: Path, target: str) -> None:
+        super().__init__(f"{str(path)!r} is a symlink to {target!r}")
+        self.path = path
+        self.target = target
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_dir_nofollow(base_fd: int, base: Path, parts: Sequence[str], *,
+                      create: bool) -> int:
+    """Open (creating with ``create``) ``parts`` below the open directory ``base_fd`` one
+    component at a time with ``O_NOFOLLOW``; returns a new fd for the last one.
+
+    Each component is judged as the destination is *at that moment* through directory fds
+    (``openat``), so a link planted by an earlier archive member, an earlier layer or a step
+    running in the background is never followed, however the path looks lexically. Raises
+    :class:`LinkInTheWay` for a symlinked component, ``NotADirectoryError`` for a file.
+    ``base`` only names paths in errors.
+    """
+    fd = os.dup(base_fd)
+    here = base
+    try:
+        for part in parts:
+            if part in ("", ".", "..") or "/" in part:
+                raise ValueError(f"not a single path component: {part!r}")
+            here = here / part
+            try:
+                nfd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                # created meanwhile: judged by the open below like any other
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, 0o777, dir_fd=fd)
+                nfd = _open_component(fd, part, here)
+            except OSError:
+                nfd = _open_component(fd, part, here)
+            os.close(fd)
+            fd = nfd
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _open_component(fd: int, part: str, here: Path) -> int:
+    """The ``open`` of :func:`open_dir_nofollow` again, turning a symlink into
+    :class:`LinkInTheWay` (``O_NOFOLLOW`` reports it as ``ELOOP``, or ``ENOTDIR`` on some
+    systems when combined with ``O_DIRECTORY``)."""
+    try:
+        return os.open(part, _DIR_FLAGS, dir_fd=fd)
+    except OSError:
+        try:
+            st = os.stat(part, dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISLNK(st.st_mode):
+            raise LinkInTheWay(here, os.readlink(part, dir_fd=fd)) from None
+        raise
+
+
+def escaping_link(anchor: Path, rel: str) -> Optional[Tuple[Path, str]]:
+    """The first symlink among ``rel``'s components below ``anchor`` that resolves outside
+    ``anchor``, as ``(link, its target)``; ``None`` when there is none.
+
+    For a step's ``root``/``path``/``at``: links that stay inside the job's directory are
+    followed as the job would follow them; one that leads out (``~/art -> /outside``, a
+    committed ``coverage -> /home/me/.ssh``) would carry host files into a store or write
+    host files, so the caller refuses it and names the link.
+    """
+    anchor_real = os.path.realpath(anchor)
+    here = anchor
+    for part in rel.split("/"):
+        if part in ("", "."):
+            continue
+        here = here / part
+        if not os.path.islink(here):
+            if not os.path.lexists(here):
+                return None
+            continue
+        if not is_within(os.path.realpath(here), anchor_real):
+            return here, os.readlink(here)
+    return None

@@ -4,6 +4,12 @@ Shared by executors so a job sees the same files whichever way they travel (copi
 machine, streamed into a container): in a git work tree, ``git ls-files -co
 --exclude-standard`` (tracked plus untracked-but-not-ignored, so uncommitted work is tested);
 otherwise the whole tree minus ``.git``. Paths are relative, ``/``-separated, sorted.
+
+*Private* files are never checked out, whichever way they would be chosen: the contexts
+file (plaintext secrets) is one, since ``.circleci/contexts.yml`` is typically untracked and
+not ignored, so ``git ls-files -co`` lists it (issue 10, item 10). A private file is matched
+by its real path and by its identity (device and inode), so another spelling of its path, a
+hard link to it or a link inside the project that names it is left out as well.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from typing import List, Optional, Sequence, Tuple
 from ._fs import is_within
 
 __all__ = ["GIT_HOW", "TREE_HOW", "checkout_files", "git_files", "tree_files"]
+
+_Identity = Tuple[int, int]
 
 GIT_HOW = "git ls-files: tracked and untracked files, ignored ones left out"
 TREE_HOW = "not a git repository: the whole tree except .git"
@@ -49,11 +57,21 @@ def tree_files(source: Path) -> List[str]:
     return out
 
 
-def checkout_files(source: Path, exclude: Sequence[Path] = ()) -> Tuple[List[str], str]:
+def _identity(path: str, follow: bool) -> Optional[_Identity]:
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def checkout_files(source: Path, exclude: Sequence[Path] = (),
+                   private: Sequence[Path] = ()) -> Tuple[List[str], str]:
     """The files to check out and how they were chosen (one line for the job log).
 
     Anything under ``exclude`` (the run directory, when it lives inside the repository) is
-    left out, so a run never copies itself into its own jobs.
+    left out, so a run never copies itself into its own jobs. So is every ``private`` file
+    (see the module's docstring), and the line says how many were left out and why.
     """
     files = git_files(source)
     how = GIT_HOW
@@ -65,4 +83,19 @@ def checkout_files(source: Path, exclude: Sequence[Path] = ()) -> Tuple[List[str
                 if e != "." and is_within(os.path.join(src_real, e), src_real)]
     kept = [rel for rel in files
             if not any(rel == e or rel.startswith(e + "/") for e in excluded)]
-    return kept, how
+    secret = {i for i in (_identity(str(p), True) for p in private) if i is not None}
+    if not secret:
+        return kept, how
+    left_out: List[str] = []
+    checked: List[str] = []
+    for rel in kept:
+        full = os.path.join(src_real, rel)
+        # the file itself, or a link whose target is the file
+        if _identity(full, False) in secret or _identity(full, True) in secret:
+            left_out.append(rel)
+        else:
+            checked.append(rel)
+    if left_out:
+        shown = ", ".join(left_out[:3]) + (", ..." if len(left_out) > 3 else "")
+        how += f"; left out the contexts file, which holds secrets ({shown})"
+    return checked, how

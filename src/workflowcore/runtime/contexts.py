@@ -24,7 +24,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from ..diagnostics import Diagnostic, Severity
 from .environment import env_value
@@ -45,6 +57,8 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MAX_CONTEXT_NAME = 200
 _MAX_ENV_NAME = 300
 _MAX_ENV_VALUE = 32 * 1024
+#: A contexts file larger than this is refused (a few thousand secrets at most; 8 MiB).
+MAX_CONTEXTS_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,8 @@ class ContextsResult:
 
     contexts: Dict[str, Context]
     diagnostics: List[Diagnostic] = field(default_factory=list)
+    #: the file's lines, for diagnostic snippets (so nobody reads the file a second time)
+    lines: List[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -111,7 +127,7 @@ def load_contexts(text: str, path: str = "<string>") -> ContextsResult:
     data = parsed.data
     out: dict[str, Context] = {}
     if data is None:
-        return ContextsResult(out, diags)
+        return ContextsResult(out, diags, sm.lines)
 
     def err(loc: Sequence[Union[str, int]], code: str, message: str, *, hint: Optional[str] = None,
             key: bool = False, severity: Severity = Severity.ERROR) -> None:
@@ -121,7 +137,7 @@ def load_contexts(text: str, path: str = "<string>") -> ContextsResult:
         err(("contexts",), "context-file-schema",
             "a contexts file must be a mapping with a `contexts:` mapping of context names",
             hint="contexts:\n  my-context:\n    environment:\n      KEY: value")
-        return ContextsResult(out, diags)
+        return ContextsResult(out, diags, sm.lines)
     if "contexts" not in data:
         err((), "context-file-schema", "the contexts file has no `contexts:` key",
             hint="add `contexts:` with one entry per context")
@@ -153,7 +169,7 @@ def load_contexts(text: str, path: str = "<string>") -> ContextsResult:
         allow = _read_allow(name, body, loc, err)
         if env is not None and allow is not False:
             out[name] = Context(name, env, allow if isinstance(allow, tuple) else None)
-    return ContextsResult(out, diags)
+    return ContextsResult(out, diags, sm.lines)
 
 
 def _read_environment(name: str, raw: Any, loc: tuple[Union[str, int], ...],
@@ -212,15 +228,25 @@ def _read_allow(name: str, body: Mapping[str, Any], loc: tuple[Union[str, int], 
 
 
 def load_contexts_file(path: Union[str, Path]) -> ContextsResult:
-    """:func:`load_contexts` on a file; a missing or unreadable file is a diagnostic too."""
+    """:func:`load_contexts` on a file; a missing or unreadable file is a diagnostic too.
+
+    The file is read the way every user file is (``config._files.read_bounded``): at most
+    :data:`MAX_CONTEXTS_BYTES`, and a FIFO or device is refused without blocking on it.
+    """
+    from ..config._files import decode_utf8, read_bounded
+
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raw = read_bounded(p, MAX_CONTEXTS_BYTES)
+    except OSError as exc:
         return ContextsResult({}, [Diagnostic(
-            code="context-file-unreadable", message=f"cannot read contexts file: {reason}",
+            code="context-file-unreadable",
+            message=f"cannot read contexts file: {exc.strerror or exc}",
             path=str(p), hint="pass the path of a YAML file with a `contexts:` mapping")])
+    text, problem = decode_utf8(raw, str(p))
+    if text is None:
+        assert problem is not None
+        return ContextsResult({}, [problem])
     return load_contexts(text, str(p))
 
 
@@ -258,6 +284,11 @@ class Masker:
     is also masked line by line, because output is masked one line at a time. All values go
     into one compiled alternation, longest first, so a secret that contains another is masked
     whole.
+
+    Masking is per line, so whoever splits output into lines must not cut a secret in two:
+    :meth:`safe_cut` says where a long line may be split (the output pump of
+    :mod:`~workflowcore.runtime._process` uses it) and :attr:`longest_bytes` how much to hold
+    back before deciding.
     """
 
     MASK = "********"
@@ -272,9 +303,42 @@ class Masker:
                     values.add(candidate_s)
         ordered = sorted(values, key=lambda v: (-len(v), v))
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        # The same alternation on raw UTF-8 bytes, for splitting output before it is decoded.
+        # A value that is not valid UTF-8 (a lone surrogate) can never appear in decoded
+        # output, so it has no byte form.
+        encoded: list[bytes] = []
+        for v in ordered:
+            try:
+                encoded.append(v.encode("utf-8"))
+            except UnicodeEncodeError:
+                continue
+        encoded.sort(key=lambda b: (-len(b), b))
+        #: Length in bytes of the longest secret (0 when there is none).
+        self.longest_bytes = len(encoded[0]) if encoded else 0
+        self._bytes_pattern = (re.compile(b"|".join(map(re.escape, encoded)))
+                               if encoded else None)
 
     def __bool__(self) -> bool:
         return self._pattern is not None
+
+    def safe_cut(self, raw: bytes, cut: int) -> int:
+        """A split position for ``raw`` at or near ``cut`` that cuts no secret in two.
+
+        ``raw`` must hold at least ``longest_bytes - 1`` bytes after ``cut`` (so a secret
+        that starts before ``cut`` is complete in it). Returns ``cut`` when no occurrence
+        straddles it, else the start of that occurrence (or its end, when it starts at 0).
+        Occurrences are found as :meth:`mask` finds them on the text, from the start.
+        """
+        pattern = self._bytes_pattern
+        if pattern is None:
+            return cut
+        for m in pattern.finditer(raw, 0, cut + self.longest_bytes):
+            if m.end() <= cut:
+                continue
+            if m.start() >= cut:
+                break
+            return m.start() if m.start() > 0 else m.end()
+        return cut
 
     def mask(self, text: str) -> str:
         if self._pattern is None or not text:
@@ -282,3 +346,11 @@ class Masker:
         return self._pattern.sub(self.MASK, text)
 
     __call__ = mask
+
+    def substitute(self, text: str, replace: Callable[[str], str]) -> str:
+        """``text`` with each secret (found as :meth:`mask` finds them) replaced by
+        ``replace(secret)``: for text that is *stored*, such as a cache key, where a digest
+        keeps different secrets apart while the value itself stays out."""
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(lambda m: replace(m.group(0)), text)

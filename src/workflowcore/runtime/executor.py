@@ -79,7 +79,10 @@ class JobRequest:
     workspace is keyed by ``workflow_id``. ``work_dir`` is where the executor may put this
     job's files (``None``: the executor chooses). ``cancel`` is set by the runner to stop the
     job; ``on_output`` receives every output line, already masked, possibly from several
-    threads one call at a time. ``timeout`` bounds the whole job (seconds).
+    threads one call at a time. ``timeout`` bounds the whole job (seconds). ``on_process``
+    is called with ``(pgid, leader start time)`` for each process group the executor starts
+    on this machine, as soon as it exists: the runner records it, so that if this process is
+    killed the next command that takes the run over stops the group first.
     """
 
     run_id: str
@@ -97,6 +100,7 @@ class JobRequest:
     cancel: threading.Event = field(default_factory=threading.Event)
     on_output: Optional[Callable[[str], None]] = None
     timeout: Optional[float] = None
+    on_process: Optional[Callable[[int, str], None]] = None
 
     @property
     def job_definition_name(self) -> str:

@@ -40,6 +40,13 @@ Ownership. A workflow run is driven by one runner at a time: its ``owner`` in th
 ``host:pid:start:token``. A runner takes over a run whose owner process is gone (that is the
 resume). While a live owner drives it, :meth:`approve`, :meth:`reject` and :meth:`cancel` post
 a request that the owner applies, and wait until the owner lets go.
+
+Orphans. Steps run in process groups of their own, so they outlive a ``kill -9`` of the
+runner. Each group an executor starts is recorded in the store (``JobRequest.on_process``)
+while its job runs; the runner that takes a run over stops every recorded group of this host
+first (SIGTERM, the kill grace, SIGKILL, then waits until it is gone: :func:`stop_orphan_group`),
+so a job re-run never overlaps its previous attempt. A group that will not die makes the
+takeover fail with :class:`RunBusyError` rather than run the job twice at once.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence
 
 from ..errors import ExecutorError, RunBusyError, SchedulerError
 from ..planning.plan import PlannedJob, PlannedWorkflow
+from ._process import process_start_time, process_stat, stop_orphan_group
 from .contexts import Context, ContextNotFound, Masker, Unauthorized, resolve_contexts
 from .environment import builtin_environment, merge_environment
 from .events import (
@@ -79,6 +87,7 @@ from .stores.artifacts import ArtifactStore
 from .stores.cache import CacheStore
 from .stores.runstate import (
     JobRecord,
+    ProcessRecord,
     RunRequest,
     RunStore,
     Transition,
@@ -96,25 +105,11 @@ _NOT_TERMINAL = ("Workflow must be in a terminal state to be rerun: workflow run
 
 # -- ownership -----------------------------------------------------------------------------
 
-def _proc_stat(pid: int) -> Optional[List[str]]:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    return data.rsplit(")", 1)[-1].split()
-
-
-def _start_time(pid: int) -> str:
-    fields = _proc_stat(pid)
-    return fields[19] if fields and len(fields) > 19 else "-"
-
-
 def default_owner() -> str:
     """A fresh owner token for this process: ``host:pid:start:token``. The process start
     time (from ``/proc``, where there is one) tells a reused pid from the original."""
     pid = os.getpid()
-    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}:{uuid.uuid4().hex[:8]}"
+    return f"{socket.gethostname()}:{pid}:{process_start_time(pid)}:{uuid.uuid4().hex[:8]}"
 
 
 def owner_alive(owner: str) -> bool:
@@ -138,7 +133,7 @@ def owner_alive(owner: str) -> bool:
         return False
     except PermissionError:
         pass
-    fields = _proc_stat(pid)
+    fields = process_stat(pid)
     if fields is None:
         return True  # no /proc: the pid exists, which is all we can tell
     if fields[0] == "Z":  # killed, waiting to be reaped
@@ -219,6 +214,7 @@ class Runner:
     together (default: the CPU count). ``on_event`` receives every :mod:`event
     <workflowcore.runtime.events>`. ``job_timeout`` bounds each job (seconds).
     ``poll_interval`` is how often a driving runner looks for requests from other processes.
+    ``kill_grace``: between SIGTERM and SIGKILL for the process groups a killed owner left.
     """
 
     def __init__(
@@ -236,6 +232,7 @@ class Runner:
         job_timeout: Optional[float] = None,
         owner: Optional[str] = None,
         poll_interval: float = 0.2,
+        kill_grace: float = 2.0,
     ) -> None:
         if max_parallel is None:
             max_parallel = os.cpu_count() or 1
@@ -253,6 +250,7 @@ class Runner:
         self.job_timeout = job_timeout
         self.owner = owner or default_owner()
         self.poll_interval = poll_interval
+        self.kill_grace = kill_grace
         self._callbacks: List[EventCallback] = [on_event] if on_event is not None else []
         self._emit_lock = threading.RLock()
         self._driving: Set[str] = set()
@@ -478,6 +476,11 @@ class Runner:
             if owner != self.owner and not self.store.claim(run_id, self.owner, owner):
                 now = self.store.get(run_id).owner
                 raise RunBusyError(_busy_message(run_id, now or "another process"))
+            try:
+                self._stop_orphans(run_id)
+            except RunBusyError:
+                self.store.claim(run_id, owner, self.owner)  # leave it as it was
+                raise
             workflow = record.planned()
             scheduler = Scheduler.restore(workflow, record.snapshot)
             interrupted = scheduler.requeue_interrupted()
@@ -513,6 +516,22 @@ class Runner:
                               for n, s in scheduler.statuses().items()):
             self._commit(active, "resumed")
         return active
+
+    def _stop_orphans(self, run_id: str) -> None:
+        """Stop the process groups a previous owner's jobs left (none are ours: a run this
+        runner drives is never taken again), then forget them."""
+        records = self.store.processes(run_id)
+        if not records:
+            return
+        host = socket.gethostname()
+        stuck = [p for p in records if p.host == host
+                 and not stop_orphan_group(p.pgid, p.start, grace=self.kill_grace)]
+        if stuck:
+            groups = ", ".join(f"{p.pgid} (job {p.job})" for p in stuck)
+            raise RunBusyError(
+                f"workflow run {run_id}: process group(s) {groups} left by the process that "
+                "ran it did not stop after SIGKILL; stop them, then run the command again")
+        self.store.clear_processes(run_id)
 
     def _release(self, active: _Active) -> None:
         active.closed = True
@@ -676,12 +695,17 @@ class Runner:
             emit(JobOutput(a.id, workflow_name, job, masked))
 
         cancel = threading.Event()
+        store, host = self.store, socket.gethostname()
+
+        def on_process(pgid: int, start: str) -> None:
+            store.add_process(a.id, ProcessRecord(job, pgid, start, host))
+
         request = JobRequest(
             run_id=a.id, workflow_id=a.id, job_name=job, job=planned.job,
             definition=definition, environment=environment, secrets=secrets,
             upstream_jobs=a.upstream[job], workspace=self.workspace, caches=self.caches,
             artifacts=self.artifacts, cancel=cancel, on_output=on_output,
-            timeout=self.job_timeout)
+            timeout=self.job_timeout, on_process=on_process)
         a.scheduler.start(job)
         a.jobs[job] = replace(record, actor=actor, started_at=time.time(), finished_at=None,
                               duration=None, exit_code=None, attempts=attempt)

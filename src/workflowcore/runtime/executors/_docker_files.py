@@ -29,7 +29,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 from .._fs import is_within
 from ._docker_cli import DockerCLI, DockerCommandError
 
-__all__ = ["download", "local_entries", "upload"]
+__all__ = ["download", "escaping_link", "local_entries", "upload"]
 
 _NOT_FOUND = ("could not find the file", "no such file or directory", "not found")
 # Unpacked by the container user: prints the directories (of those read on stdin) that
@@ -38,6 +38,32 @@ _EXISTING_DIRS = (
     'mkdir -p "$1" || exit 3; cd "$1" || exit 3; '
     'while IFS= read -r p; do [ -d "$p" ] && printf "%s\\n" "$p"; done; exit 0'
 )
+
+
+# Run in the container: prints the first symlink among the components of $2 below $1 that
+# resolves outside $1, and its target (nothing when there is none, or when this image's
+# readlink cannot resolve paths: the container then confines the link anyway).
+_ESCAPING_LINK = (
+    'set -f; a=$1; ra=$(cd "$a" 2>/dev/null && pwd -P) || exit 0; '
+    '[ "$ra" = / ] && exit 0; readlink -f / >/dev/null 2>&1 || exit 0; '
+    'p=$a; IFS=/; for c in $2; do [ -n "$c" ] || continue; p=$p/$c; '
+    'if [ -L "$p" ]; then r=$(readlink -f "$p" 2>/dev/null) || r=; '
+    'case $r in "$ra"|"$ra"/*) ;; *) printf "%s\n%s\n" "$p" "$(readlink "$p")"; exit 0;; '
+    'esac; elif [ ! -e "$p" ]; then exit 0; fi; done; exit 0'
+)
+
+
+def escaping_link(cli: DockerCLI, container: str, job_path: str, anchor: str,
+                  user: Optional[str]) -> Optional[Tuple[str, str]]:
+    """The step engine's link check, judged inside the container (see
+    :meth:`~workflowcore.runtime.steps.StepHost.escaping_link`)."""
+    args = ["exec"] + (["-u", user] if user else [])
+    proc = cli.call(*args, container, "/bin/sh", "-c", _ESCAPING_LINK, "wfc", anchor,
+                    posixpath.relpath(job_path, anchor), check=False)
+    lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+    if proc.returncode != 0 or len(lines) < 2 or not lines[0]:
+        return None
+    return lines[0], lines[1]
 
 
 def local_entries(root: Path) -> List[Tuple[str, Path]]:

@@ -32,9 +32,10 @@ from ...errors import ExecutorCrashedError
 from .._fs import is_within
 from .._process import BackgroundProcess, ProcessOutcome, run_process
 from .._source import checkout_files
+from ..contexts import Masker
 from ..steps import StepError
 from ._docker_cli import DockerCLI, DockerCommandError
-from ._docker_files import download, local_entries, upload
+from ._docker_files import download, escaping_link, local_entries, upload
 
 __all__ = ["ContainerHost", "ContainerInfo"]
 
@@ -137,12 +138,14 @@ class ContainerHost:
 
     def __init__(self, cli: DockerCLI, info: ContainerInfo, scratch: Path, *,
                  source_dir: Optional[Path], exclude: Sequence[Path], kill_grace: float,
-                 hidden_env: Mapping[str, Optional[str]]) -> None:
+                 hidden_env: Mapping[str, Optional[str]],
+                 private: Sequence[Path] = ()) -> None:
         self._cli = cli
         self.info = info
         self._scratch = scratch
         self._source_dir = source_dir
         self._exclude = list(exclude)
+        self._private = list(private)
         self._kill_grace = kill_grace
         self._hidden = dict(hidden_env)  # name → image value to restore (None: unset)
         self._mirrors = _Mirrors(cli, info.container, scratch)
@@ -194,6 +197,10 @@ class ContainerHost:
         finally:
             shutil.rmtree(local, ignore_errors=True)
 
+    def escaping_link(self, job_path: str, anchor: str) -> Optional[Tuple[str, str]]:
+        return escaping_link(self._cli, self.info.container, _norm(job_path), _norm(anchor),
+                             self.info.user)
+
     def write_script(self, index: int, text: str) -> str:
         if not text.endswith("\n"):
             text += "\n"
@@ -243,12 +250,13 @@ class ContainerHost:
 
     def run(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
             on_line: Callable[[str], None], cancel: threading.Event,
-            no_output_timeout: Optional[float], deadline: Optional[float]) -> ProcessOutcome:
+            no_output_timeout: Optional[float], deadline: Optional[float],
+            masker: Optional[Masker] = None) -> ProcessOutcome:
         self._mirrors.invalidate()
         full, cli_env, pidfile = self._exec_argv(argv, cwd, env)
         outcome = run_process(full, cwd=str(self._scratch), env=cli_env, on_line=on_line,
                               cancel=cancel, no_output_timeout=no_output_timeout,
-                              deadline=deadline, kill_grace=self._kill_grace)
+                              deadline=deadline, kill_grace=self._kill_grace, masker=masker)
         if outcome.killed:
             self.kill_step(pidfile)
         elif outcome.exit_code != 0:
@@ -275,11 +283,13 @@ class ContainerHost:
                        "wfc-kill", pidfile, check=False, timeout=60)
 
     def start_background(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
-                         on_line: Callable[[str], None]) -> BackgroundProcess:
+                         on_line: Callable[[str], None],
+                         masker: Optional[Masker] = None) -> BackgroundProcess:
         self._mirrors.invalidate()
         full, cli_env, _pidfile = self._exec_argv(argv, cwd, env)
         # stopping the client at job end is enough: the container is removed right after
-        return BackgroundProcess(full, cwd=str(self._scratch), env=cli_env, on_line=on_line)
+        return BackgroundProcess(full, cwd=str(self._scratch), env=cli_env, on_line=on_line,
+                                 masker=masker)
 
     def cleanup(self) -> None:
         self._mirrors.invalidate()
@@ -292,7 +302,7 @@ class ContainerHost:
                             "(DockerExecutor(run_dir, source_dir=...))")
         if not source.is_dir():
             raise StepError(f"checkout: source directory {str(source)!r} does not exist")
-        files, how = checkout_files(source, self._exclude)
+        files, how = checkout_files(source, self._exclude, self._private)
         entries = []
         for rel in files:
             local = source / rel

@@ -96,7 +96,8 @@ class DockerExecutor(BaseExecutor):
     instead of failing them. ``init`` runs an init process as PID 1 of the primary container
     (reaps zombies). ``labels`` are added to every container. With ``check=True`` (default)
     the constructor fails fast with :class:`ExecutorUnavailableError` when the CLI is missing
-    or the engine is down, before any job starts.
+    or the engine is down, before any job starts. ``private_files`` (the contexts file) are
+    never copied into a job by ``checkout``.
     """
 
     def __init__(
@@ -112,11 +113,14 @@ class DockerExecutor(BaseExecutor):
         kill_grace: float = 2.0,
         labels: Optional[Mapping[str, str]] = None,
         check: bool = True,
+        private_files: Sequence[Union[Path, str]] = (),
     ) -> None:
         if pull not in PULL_POLICIES:
             raise ValueError(f"pull must be one of {PULL_POLICIES}, got {pull!r}")
         self.run_dir = Path(run_dir).absolute() if run_dir is not None else None
         self.source_dir = Path(source_dir).absolute() if source_dir is not None else None
+        #: files ``checkout`` never copies into a job (the contexts file: secrets)
+        self.private_files = [Path(p).absolute() for p in private_files]
         self.pull = pull
         self.resource_limits = resource_limits
         self.default_image = default_image
@@ -329,7 +333,8 @@ class DockerExecutor(BaseExecutor):
             hidden = {name: image_env.get(name) for name in primary.environment}
         exclude = [scratch] + ([self.run_dir] if self.run_dir is not None else [])
         return ContainerHost(self._cli, info, scratch, source_dir=self.source_dir,
-                             exclude=exclude, kill_grace=self.kill_grace, hidden_env=hidden)
+                             exclude=exclude, kill_grace=self.kill_grace, hidden_env=hidden,
+                             private=self.private_files)
 
 
 class _SetupLog:

@@ -29,12 +29,20 @@ import stat
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ...errors import ExecutorError
-from .._fs import path_component
-from .._process import BackgroundProcess, ProcessOutcome, run_process, signal_group
+from .._fs import escaping_link, path_component
+from .._process import (
+    BackgroundProcess,
+    ProcessOutcome,
+    group_alive,
+    process_start_time,
+    run_process,
+    signal_group,
+)
 from .._source import checkout_files
+from ..contexts import Masker
 from ..executor import BaseExecutor, JobRequest, JobResult
 from ..steps import DEFAULT_SHELL, FALLBACK_SHELL, StepError, run_steps
 
@@ -52,7 +60,8 @@ class SubprocessExecutor(BaseExecutor):
 
     ``run_dir`` holds one directory per job; ``source_dir`` is the repository ``checkout``
     copies (``None``: ``checkout`` fails with a message saying so). ``kill_grace`` is the
-    time between SIGTERM and SIGKILL when a step is stopped.
+    time between SIGTERM and SIGKILL when a step is stopped. ``private_files`` (the contexts
+    file) are never copied into a job by ``checkout``, wherever they sit in the source.
     """
 
     def __init__(
@@ -62,9 +71,12 @@ class SubprocessExecutor(BaseExecutor):
         *,
         inherit_env: Union[bool, Sequence[str]] = DEFAULT_INHERITED_ENV,
         kill_grace: float = 2.0,
+        private_files: Sequence[Union[Path, str]] = (),
     ) -> None:
         self.run_dir = Path(run_dir).absolute()
         self.source_dir = Path(source_dir).absolute() if source_dir is not None else None
+        #: files ``checkout`` never copies into a job (the contexts file: secrets)
+        self.private_files = [Path(p).absolute() for p in private_files]
         self.inherit_env = inherit_env
         self.kill_grace = kill_grace
         self._lock = threading.Lock()
@@ -99,7 +111,8 @@ class SubprocessExecutor(BaseExecutor):
         try:
             job_root = self._job_root(request)
             host = _LocalHost(job_root, self.source_dir, self._base_environment(),
-                              exclude=(self.run_dir, job_root), kill_grace=self.kill_grace)
+                              exclude=(self.run_dir, job_root), kill_grace=self.kill_grace,
+                              on_process=request.on_process, private=self.private_files)
         except OSError as exc:
             raise ExecutorError(
                 f"cannot prepare the job directory under {str(self.run_dir)!r}: {exc}") from exc
@@ -130,7 +143,9 @@ class _LocalHost:
     """The :class:`~workflowcore.runtime.steps.StepHost` of one job on this machine."""
 
     def __init__(self, job_root: Path, source_dir: Optional[Path], base_env: Mapping[str, str],
-                 *, exclude: Sequence[Path], kill_grace: float) -> None:
+                 *, exclude: Sequence[Path], kill_grace: float,
+                 on_process: Optional[Callable[[int, str], None]] = None,
+                 private: Sequence[Path] = ()) -> None:
         self.job_root = job_root
         self.source_dir = source_dir
         self.home = str(job_root / "home")
@@ -141,7 +156,9 @@ class _LocalHost:
         self.base_environment = dict(base_env)
         self.builtin_environment = {"HOME": self.home, "BASH_ENV": str(bash_env)}
         self._exclude = [os.path.realpath(p) for p in exclude]
+        self._private = list(private)
         self._kill_grace = kill_grace
+        self._on_process = on_process
         self._groups: List[int] = []
         self._lock = threading.Lock()
 
@@ -156,6 +173,10 @@ class _LocalHost:
         path.mkdir(parents=True, exist_ok=True)
         yield path
 
+    def escaping_link(self, job_path: str, anchor: str) -> Optional[Tuple[str, str]]:
+        hit = escaping_link(Path(anchor), os.path.relpath(job_path, anchor))
+        return None if hit is None else (str(hit[0]), hit[1])
+
     def write_script(self, index: int, text: str) -> str:
         scripts = self.job_root / "steps"
         scripts.mkdir(exist_ok=True)
@@ -165,18 +186,26 @@ class _LocalHost:
 
     def run(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
             on_line: Callable[[str], None], cancel: threading.Event,
-            no_output_timeout: Optional[float], deadline: Optional[float]) -> ProcessOutcome:
+            no_output_timeout: Optional[float], deadline: Optional[float],
+            masker: Optional[Masker] = None) -> ProcessOutcome:
         outcome = run_process(argv, cwd=cwd, env=env, on_line=on_line, cancel=cancel,
                               no_output_timeout=no_output_timeout, deadline=deadline,
-                              kill_grace=self._kill_grace)
-        if not outcome.killed and _group_alive(outcome.pgid):
+                              kill_grace=self._kill_grace, masker=masker,
+                              on_start=self._started)
+        if not outcome.killed and group_alive(outcome.pgid):
             with self._lock:  # the step left processes behind: stop them at job end
                 self._groups.append(outcome.pgid)
         return outcome
 
     def start_background(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
-                         on_line: Callable[[str], None]) -> BackgroundProcess:
-        return BackgroundProcess(argv, cwd=cwd, env=env, on_line=on_line)
+                         on_line: Callable[[str], None],
+                         masker: Optional[Masker] = None) -> BackgroundProcess:
+        return BackgroundProcess(argv, cwd=cwd, env=env, on_line=on_line, masker=masker,
+                                 on_start=self._started)
+
+    def _started(self, pgid: int) -> None:
+        if self._on_process is not None:
+            self._on_process(pgid, process_start_time(pgid))
 
     def cleanup(self) -> None:
         with self._lock:
@@ -197,19 +226,11 @@ class _LocalHost:
         # Never copy the run directory, nor the job's own destination, into the job.
         exclude = [Path(e) for e in self._exclude]
         exclude.append(dest)
-        files, how = checkout_files(source, exclude)
+        files, how = checkout_files(source, exclude, self._private)
         copied = 0
         for rel in files:
             copied += _copy_entry(source / rel, dest / rel)
         emit(f"copied {copied} files from {source} to {dest} ({how})")
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
 
 
 def _copy_entry(src: Path, dst: Path) -> int:

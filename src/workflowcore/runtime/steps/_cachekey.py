@@ -8,6 +8,11 @@ CircleCI renders keys with Go's ``text/template``; the forms it documents are su
 renders as ``<no value>``; a checksum of a missing file is an error whose text mirrors
 CircleCI's ("error computing cache key: ... no such file or directory"), which the step
 interpreter reports as a warning, not a job failure (that is what CircleCI does).
+
+A key that contains a secret (``v1-{{ .Environment.NPM_TOKEN }}``) is stored and shown in
+the form :func:`stored_cache_key` gives it: each secret the job masks becomes
+``********`` plus a digest, so the cache metadata never holds the value while two different
+values still make two different keys.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
-__all__ = ["CacheKeyError", "arch_string", "file_checksum", "render_cache_key"]
+from ..contexts import Masker
+
+__all__ = ["CacheKeyError", "arch_string", "file_checksum", "render_cache_key",
+           "stored_cache_key"]
 
 _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 _CHECKSUM = re.compile(r'checksum\s+"((?:[^"\\]|\\.)*)"\Z|checksum\s+`([^`]*)`\Z', re.S)
@@ -96,3 +104,17 @@ def render_cache_key(
             "checksum \"file\", epoch, arch")
 
     return _ACTION.sub(action, template)
+
+
+def stored_cache_key(key: str, masker: Masker) -> str:
+    """``key`` with every secret ``masker`` masks replaced by ``********`` and the first 16
+    hex digits of its SHA-256, as ``********[3f2a...]``.
+
+    Candidates of ``restore_cache`` are rendered and replaced the same way, so prefix
+    matching works as before; only a candidate that ends in the middle of a secret no
+    longer matches (it never contains the whole value, so nothing replaces it).
+    """
+    def digest(secret: str) -> str:
+        hexdigest = hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+        return f"{Masker.MASK}[{hexdigest[:16]}]"
+    return masker.substitute(key, digest)

@@ -38,7 +38,7 @@ from ..environment import env_value
 from ..executor import JobRequest, JobResult, StepResult, TestResultsSummary
 from ..stores._archive import ArchiveWriter, extract_archive
 from ..stores.artifacts import Artifact
-from ._cachekey import CacheKeyError, file_checksum, render_cache_key
+from ._cachekey import CacheKeyError, file_checksum, render_cache_key, stored_cache_key
 from ._junit import summarize_junit
 from ._model import (
     AnyStep,
@@ -105,18 +105,27 @@ class StepHost(Protocol):
         """A local directory whose content ends up at ``job_path`` (created if missing)."""
         ...
 
+    def escaping_link(self, job_path: str, anchor: str) -> Optional[Tuple[str, str]]:
+        """The first symlink among ``job_path``'s components below ``anchor`` (an ancestor
+        of it) that resolves outside ``anchor``, as ``(link, its target)``; ``None`` when
+        there is none. Judged where the job's files are (this machine, or the container)."""
+        ...
+
     def write_script(self, index: int, text: str) -> str:
         """Store a ``run`` command as a script; returns its job-side path."""
         ...
 
     def run(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
             on_line: Callable[[str], None], cancel: threading.Event,
-            no_output_timeout: Optional[float], deadline: Optional[float]) -> ProcessOutcome:
-        """Run a command to completion; ``OSError`` when it cannot be started."""
+            no_output_timeout: Optional[float], deadline: Optional[float],
+            masker: Optional[Masker] = None) -> ProcessOutcome:
+        """Run a command to completion; ``OSError`` when it cannot be started. ``masker``
+        is the job's: long output lines are never split inside a secret."""
         ...
 
     def start_background(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str],
-                         on_line: Callable[[str], None]) -> BackgroundHandle:
+                         on_line: Callable[[str], None],
+                         masker: Optional[Masker] = None) -> BackgroundHandle:
         ...
 
     def checkout(self, job_path: str, emit: Callable[[str], None]) -> None:
@@ -325,7 +334,8 @@ class _JobRun:
             return _Outcome("failed", note=f"invalid shell {shell!r}: {exc}")
         if step.background:
             try:
-                handle = self.host.start_background(argv, cwd=cwd, env=env, on_line=self.emit)
+                handle = self.host.start_background(argv, cwd=cwd, env=env, on_line=self.emit,
+                                                    masker=self.masker)
             except OSError as exc:
                 return _Outcome("failed", 127, f"cannot start {shell!r}: {exc.strerror or exc}")
             self.background.append(handle)
@@ -337,7 +347,7 @@ class _JobRun:
                 proc = self.host.run(argv, cwd=cwd, env=env, on_line=self.emit,
                                      cancel=self.request.cancel,
                                      no_output_timeout=step.no_output_timeout,
-                                     deadline=self.deadline)
+                                     deadline=self.deadline, masker=self.masker)
             except OSError as exc:
                 return _Outcome("failed", 127, f"cannot start {shell!r}: {exc.strerror or exc}")
             outcome = _process_outcome(proc, step)
@@ -356,6 +366,7 @@ class _JobRun:
         if store is None:
             return _Outcome("skipped", note="no workspace store configured; nothing persisted")
         root = self._path(step.root)
+        self._refuse_escaping_link(root, "persist_to_workspace root")
         with self.host.reading(root) as local_root:
             matched = store.persist(self.request.workflow_id, self.request.job_name,
                                     local_root, step.paths)
@@ -363,11 +374,36 @@ class _JobRun:
             self.emit(f"persisted {root if rel == '.' else posixpath.join(root, rel)}")
         return _Outcome("success", note=f"{len(matched)} path(s) persisted")
 
+    def _refuse_escaping_link(self, job_path: str, what: str) -> None:
+        """Refuse a ``root``/``at``/``path`` that reaches outside the job's directory (its
+        HOME, or the working directory when that is elsewhere) through a symlink.
+
+        Links inside the job's directory are followed as the job would follow them; one
+        leading out (``~/art -> /outside``, a committed ``coverage -> /home/me/.ssh``)
+        would carry host files into an artifact or a workspace, or unpack a workspace
+        onto host files. Paths outside the job's directory are the user's own choice.
+        """
+        for anchor in (self.host.home, self.wd):
+            if job_path != anchor and is_within(job_path, anchor):
+                break
+        else:
+            return
+        hit = self.host.escaping_link(job_path, anchor)
+        if hit is not None:
+            link, target = hit
+            raise StoreError(
+                f"{what} {job_path} goes through {link}, a symlink to {target!r} that leads "
+                f"outside the job's directory {anchor}; refusing to follow it (it would "
+                "carry files from outside the job, or write there). Use the real directory, "
+                "or copy what you need into the job's directory first"
+            )
+
     def _attach(self, step: AttachWorkspaceStep) -> _Outcome:
         store = self.request.workspace
         if store is None:
             return _Outcome("skipped", note="no workspace store configured; nothing attached")
         at = self._path(step.at)
+        self._refuse_escaping_link(at, "attach_workspace at")
         with self.host.writing(at) as local:
             applied = store.attach(self.request.workflow_id, self.request.upstream_jobs, local)
         if not applied:
@@ -386,7 +422,9 @@ class _JobRun:
                 except OSError as exc:
                     exc.filename = job_path
                     raise
-        return render_cache_key(template, environment=self.env, checksum=checksum)
+        # the key as stored: secrets in it become digests (cache metadata is not masked)
+        return stored_cache_key(
+            render_cache_key(template, environment=self.env, checksum=checksum), self.masker)
 
     def _save_cache(self, step: SaveCacheStep) -> _Outcome:
         store = self.request.caches
@@ -422,7 +460,7 @@ class _JobRun:
                     # read is a copy out of the container
                     with self.host.reading(posixpath.join(base, rel)) as local_entry:
                         writer.add_tree(_local_base(local_entry, rel), rel, arc_prefix=anchor,
-                                        what="save_cache path", external_links=True)
+                                        what="save_cache path")
 
         self.emit(f"Creating cache archive for key: {key}")
         saved = store.save(key, write)
@@ -450,7 +488,7 @@ class _JobRun:
         with store.open(found) as fh, self.host.writing(self.host.home) as home, \
                 self.host.writing("/") as root:
             extract_archive(fh, {"home": home, "abs": root}, describe=f"cache {found!r}",
-                            error=StoreError, external_links=True)
+                            error=StoreError)
         return _Outcome("success", note=f"restored cache {found}")
 
     # -- artifacts and test results -----------------------------------------------------
@@ -461,6 +499,7 @@ class _JobRun:
         src = self._path(step.path)
         destination = step.destination if step.destination is not None else \
             _default_destination(step.path, src)
+        self._refuse_escaping_link(src, "store_artifacts path")
         with self.host.reading(src) as local:
             stored = store.store(self.request.run_id, self.request.job_name, local, destination)
         if not stored:

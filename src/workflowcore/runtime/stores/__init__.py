@@ -9,6 +9,7 @@ from .cache import CacheEntry, CacheStore, FileSystemCacheStore
 from .runstate import (
     InMemoryRunStore,
     JobRecord,
+    ProcessRecord,
     RunRequest,
     RunStore,
     SQLiteRunStore,
@@ -27,6 +28,7 @@ __all__ = [
     "FileSystemWorkspaceStore",
     "InMemoryRunStore",
     "JobRecord",
+    "ProcessRecord",
     "RunRequest",
     "RunStore",
     "SQLiteRunStore",

@@ -1,32 +1,41 @@
 """Tar archives for workspace layers and caches, written and read defensively.
 
 Writing (:class:`ArchiveWriter`): directories are added recursively without following
-symlinks; a symlink is stored as a link only when it stays inside the tree being archived
-(absolute targets inside it are rewritten to relative ones so the link still works where the
-archive is unpacked); a link pointing outside is refused. Hard links are stored as plain
-files, so an archive never carries a hard-link member of ours.
+symlinks. A symlink is stored as the link it is, wherever it points, as CircleCI's agent does
+(a virtualenv's ``bin/python -> /usr/bin/python3`` must survive ``persist_to_workspace`` and
+``save_cache``); only an absolute target *inside* the tree being archived is rewritten as a
+relative one, so the link still works where the archive is unpacked. Storing a link never
+reads what it points to; a path that reaches its files *through* a symlinked directory
+leading out of the tree is refused, naming the link. Hard links are stored as plain files, so
+an archive never carries a hard-link member of ours.
 
-Reading (:func:`extract_archive`) never trusts the archive: absolute names, ``..``, links
-whose target leaves the destination, device files and writes *through* a symlink that already
-exists in the destination and points elsewhere are all refused. Existing files and links are
-replaced (later layers win) by unlinking first and creating exclusively, so a write can never
-follow a planted link. Python's ``tarfile`` extraction filters exist only on recent versions
-and differ between them; doing the few file operations ourselves keeps one behaviour
-everywhere.
+Reading (:func:`extract_archive`) never trusts the archive and never writes *through* a link:
+every parent directory of a member is opened one component at a time with ``O_NOFOLLOW``
+through directory fds (:func:`~workflowcore.runtime._fs.open_dir_nofollow`), so it is judged
+as the destination is at that moment — a link planted by an earlier member or layer
+(``d -> .``, then ``d/d/e``), by the job or by a step running in the background is refused
+whatever the path looks like lexically. Files and links are created exclusively in their
+(opened) parent after unlinking whatever was there, so an existing link is replaced, never
+followed. Absolute names, ``..``, device files and hard links that do not name an earlier
+regular file of the same archive are refused as a damaged or foreign archive; a link found
+in the destination is reported as what it is. Python's ``tarfile`` extraction filters exist
+only on recent versions and differ between them; doing the few file operations ourselves
+keeps one behaviour everywhere.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import shutil
 import stat
 import tarfile
 from pathlib import Path, PurePosixPath
-from typing import IO, Callable, Mapping, Union
+from typing import IO, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 from ...errors import StoreError
-from .._fs import is_within, relative_member
+from .._fs import LinkInTheWay, escaping_link, is_within, open_dir_nofollow, relative_member
 
 __all__ = ["ArchiveWriter", "extract_archive"]
 
@@ -47,7 +56,6 @@ class ArchiveWriter:
             fileobj=fileobj, mode="w|", format=tarfile.PAX_FORMAT)
         self._error = error
         self._seen: set[str] = set()
-        self._external_links = False
         self.count = 0
 
     def close(self) -> None:
@@ -59,38 +67,45 @@ class ArchiveWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def add_tree(self, root: Path, rel: str, *, arc_prefix: str = "", what: str = "path",
-                 external_links: bool = False) -> None:
+    def add_tree(self, root: Path, rel: str, *, arc_prefix: str = "",
+                 what: str = "path") -> None:
         """Add ``root/rel`` (a file, link or directory, recursively) as ``arc_prefix/rel``.
 
-        Symlinks are checked against ``root``: the tree being archived is the boundary. With
-        ``external_links`` (caches: a virtualenv's ``bin/python -> /usr/bin/python3``) links
-        leaving it are stored verbatim instead of refused.
+        ``rel`` itself may be a link (stored as one); a parent of it that is a symlink
+        leading out of ``root`` is refused, since archiving ``rel`` would read files from
+        wherever that link points.
         """
-        self._external_links = external_links
-        root_real = os.path.realpath(root)
         start = root / rel if rel != "." else root
         if not os.path.lexists(start):
             raise self._error(f"{what} {str(start)!r} does not exist")
-        parent_real = os.path.realpath(start.parent if rel != "." else start)
-        if not is_within(parent_real, root_real):
+        parent = posixpath.dirname(rel) if rel != "." else ""
+        hit = escaping_link(root, parent) if parent else None
+        if hit is not None:
+            link, target = hit
             raise self._error(
-                f"{what} {rel!r} leads outside {str(root)!r} through a symlinked directory; "
-                "persist the real directory instead of a path through the link"
+                f"{what} {rel!r} goes through {str(link)!r}, a symlink to {target!r} that "
+                f"leads outside {str(root)!r}; persist the link itself or the real "
+                "directory, not a path through the link"
             )
-        self._add(root, root_real, rel, arc_prefix, what)
+        self._add(root, os.path.abspath(root), os.path.realpath(root), rel, arc_prefix)
 
     def _arcname(self, arc_prefix: str, rel: str) -> str:
         if rel == ".":
             return arc_prefix or "."
         return f"{arc_prefix}/{rel}" if arc_prefix else rel
 
-    def _add(self, root: Path, root_real: str, rel: str, arc_prefix: str, what: str) -> None:
+    def _add(self, root: Path, root_lex: str, root_real: str, rel: str,
+             arc_prefix: str) -> None:
         path = root / rel if rel != "." else root
         arcname = self._arcname(arc_prefix, rel)
         st = os.lstat(path)
         if stat.S_ISLNK(st.st_mode):
-            self._add_link(root, root_real, rel, arcname, path, st, what)
+            if arcname not in self._seen:
+                self._seen.add(arcname)
+                info = self._info(arcname, st, tarfile.SYMTYPE)
+                info.linkname = _portable_target(os.readlink(path), rel, root_lex, root_real)
+                self._tar.addfile(info)
+                self.count += 1
             return
         if stat.S_ISDIR(st.st_mode):
             if arcname != "." and arcname not in self._seen:
@@ -98,7 +113,7 @@ class ArchiveWriter:
                 self._tar.addfile(self._info(arcname, st, tarfile.DIRTYPE))
             for name in sorted(os.listdir(path)):
                 child = name if rel == "." else f"{rel}/{name}"
-                self._add(root, root_real, child, arc_prefix, what)
+                self._add(root, root_lex, root_real, child, arc_prefix)
             return
         if not stat.S_ISREG(st.st_mode):
             return  # sockets, fifos, devices: nothing a later job can use
@@ -109,45 +124,6 @@ class ArchiveWriter:
         info.size = st.st_size
         with open(path, "rb") as fh:
             self._tar.addfile(info, fh)
-        self.count += 1
-
-    def _add_link(self, root: Path, root_real: str, rel: str, arcname: str, path: Path,
-                  st: os.stat_result, what: str) -> None:
-        target = os.readlink(path)
-        link_dir = posixpath.dirname(rel) if rel != "." else ""
-        root_lex = os.path.abspath(root)
-        if posixpath.isabs(target):
-            # Absolute targets inside the tree become relative so the link survives unpacking
-            # somewhere else; judge them both as written and with links resolved.
-            norm = posixpath.normpath(target)
-            inside = is_within(norm, root_lex) or is_within(norm, root_real)
-            base = root_lex if is_within(norm, root_lex) else root_real
-            target_rel = posixpath.relpath(norm, base)
-        else:
-            target_rel = posixpath.normpath(posixpath.join(link_dir, target))
-            inside = not (target_rel == ".." or target_rel.startswith("../"))
-        if inside and not is_within(os.path.realpath(path), root_real):
-            inside = False  # e.g. the target goes through another link that leaves the tree
-        if not inside and self._external_links:
-            if arcname not in self._seen:
-                self._seen.add(arcname)
-                info = self._info(arcname, st, tarfile.SYMTYPE)
-                info.linkname = target
-                self._tar.addfile(info)
-                self.count += 1
-            return
-        if not inside:
-            raise self._error(
-                f"{what} {rel!r} is a symlink to {target!r}, which is outside "
-                f"{str(root)!r}; copy the file it points to into the tree (or make the link "
-                "point inside it) before persisting"
-            )
-        if arcname in self._seen:
-            return
-        self._seen.add(arcname)
-        info = self._info(arcname, st, tarfile.SYMTYPE)
-        info.linkname = posixpath.relpath(target_rel, link_dir or ".")
-        self._tar.addfile(info)
         self.count += 1
 
     @staticmethod
@@ -161,135 +137,194 @@ class ArchiveWriter:
         return info
 
 
+def _portable_target(target: str, rel: str, root_lex: str, root_real: str) -> str:
+    """``target`` as stored: an absolute target inside the tree becomes relative to the
+    link's directory (judged both as written and with the root's links resolved); every
+    other target is kept exactly as it is."""
+    if not posixpath.isabs(target):
+        return target
+    norm = posixpath.normpath(target)
+    for base in (root_lex, root_real):
+        if is_within(norm, base):
+            link_dir = posixpath.dirname(rel) if rel != "." else ""
+            return posixpath.relpath(posixpath.relpath(norm, base), link_dir or ".")
+    return target
+
+
 def extract_archive(fileobj: IO[bytes], dest: Destination, *, describe: str,
-                    error: ErrorFactory, external_links: bool = False) -> int:
+                    error: ErrorFactory) -> int:
     """Unpack a tar stream into ``dest``; returns the number of files and links written.
 
     ``dest`` is one directory, or a mapping from the first path component of each member to
     the directory that component stands for (caches keep ``home/...`` and ``abs/...`` apart).
+    Each destination directory itself is trusted (created if missing, links in its own path
+    followed: the caller chose it); below it nothing is written through a link.
     ``describe`` names the archive in error messages so the user knows which one to delete.
-    ``external_links`` lets symlink members point outside ``dest`` (caches); writing
-    *through* such a link is still refused for every later member.
     """
     count = 0
-    made: dict[str, tuple[Path, str]] = {}
-    with tarfile.open(fileobj=fileobj, mode="r|") as tar:
-        for member in tar:
-            base, rel = _route(member.name, dest, describe, error)
-            if rel is None:
-                continue
-            base_key = str(base)
-            if base_key not in made:
-                base.mkdir(parents=True, exist_ok=True)
-                made[base_key] = (base, os.path.realpath(base))
-            base_real = made[base_key][1]
-            target = base / str(rel)
-            _check_parent(target, base, base_real, member.name, describe, error)
-            if member.isdir():
-                _make_dir(target, base_real, member.name, describe, error)
-                continue
-            if target.is_dir() and not target.is_symlink():
-                raise error(
-                    f"cannot unpack {member.name!r} from {describe}: a directory with that "
-                    f"name already exists in {str(base)!r}; remove it or persist the path "
-                    "under a different name"
-                )
-            if member.issym():
-                link_target = posixpath.normpath(
-                    posixpath.join(posixpath.dirname(str(rel)), member.linkname))
-                escapes = posixpath.isabs(member.linkname) or link_target == ".." or \
-                    link_target.startswith("../")
-                if escapes and not external_links:
-                    raise error(_refuse(member.name, describe, base,
-                                        f"it is a symlink to {member.linkname!r}"))
-                _unlink(target)
-                os.symlink(member.linkname, target)
-                count += 1
-            elif member.islnk():
-                source_rel = relative_member(member.linkname)
-                source = base / str(source_rel) if source_rel is not None else None
-                if source is None or not source.is_file() or not is_within(
-                        os.path.realpath(source), base_real):
-                    raise error(_refuse(member.name, describe, base,
-                                        f"it is a hard link to {member.linkname!r}"))
-                _unlink(target)
-                shutil.copyfile(source, target, follow_symlinks=True)
-                os.chmod(target, member.mode & 0o777)
-                count += 1
-            elif member.isfile():
-                src = tar.extractfile(member)
-                if src is None:  # pragma: no cover - isfile() members always have data
+    bases: Dict[str, int] = {}
+    try:
+        with tarfile.open(fileobj=fileobj, mode="r|") as tar:
+            for member in tar:
+                base, rel = _route(member.name, dest, describe, error)
+                if rel is None:
                     continue
-                _unlink(target)
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "wb") as out:
-                    shutil.copyfileobj(src, out)
-                os.chmod(target, member.mode & 0o777)
-                os.utime(target, (member.mtime, member.mtime))
-                count += 1
-            else:
-                raise error(_refuse(member.name, describe, base,
-                                    "it is a device, fifo or other special file"))
+                key = str(base)
+                if key not in bases:
+                    base.mkdir(parents=True, exist_ok=True)
+                    bases[key] = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    count += _extract_member(tar, member, bases[key], base, rel.parts,
+                                             dest, describe, error)
+                except LinkInTheWay as exc:
+                    raise error(
+                        f"cannot unpack {member.name!r} of {describe} into {str(base)!r}: "
+                        f"{str(exc.path)!r} is a symlink to {exc.target!r} already in the "
+                        "destination, and unpacking never creates or writes anything through "
+                        "a link. Remove the link, or unpack somewhere else"
+                    ) from exc
+                except NotADirectoryError as exc:
+                    raise error(
+                        f"cannot unpack {member.name!r} of {describe} into {str(base)!r}: a "
+                        "file is where a directory is needed; persist them under different "
+                        "names (or remove the file)"
+                    ) from exc
+    finally:
+        for fd in bases.values():
+            os.close(fd)
     return count
 
 
-def _refuse(name: str, describe: str, base: Path, why: str) -> str:
+def _extract_member(tar: tarfile.TarFile, member: tarfile.TarInfo, base_fd: int, base: Path,
+                    parts: Sequence[str], dest: Destination, describe: str,
+                    error: ErrorFactory) -> int:
+    parent_fd = open_dir_nofollow(base_fd, base, parts[:-1], create=True)
+    try:
+        name = parts[-1]
+        here = base.joinpath(*parts)
+        existing = _lstat(name, parent_fd)
+        if member.isdir():
+            if existing is not None and stat.S_ISLNK(existing.st_mode):
+                raise LinkInTheWay(here, os.readlink(name, dir_fd=parent_fd))
+            if existing is not None and not stat.S_ISDIR(existing.st_mode):
+                os.unlink(name, dir_fd=parent_fd)  # a later directory replaces a file
+                existing = None
+            if existing is None:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(name, 0o777, dir_fd=parent_fd)
+            # the directory may have been swapped for a link meanwhile: judge it again
+            os.close(open_dir_nofollow(parent_fd, here.parent, [name], create=False))
+            return 0
+        if existing is not None and stat.S_ISDIR(existing.st_mode):
+            raise error(
+                f"cannot unpack {member.name!r} of {describe}: a directory with that name "
+                f"already exists in {str(base)!r}; remove it or persist the path under a "
+                "different name"
+            )
+        if member.issym():
+            if existing is not None:
+                os.unlink(name, dir_fd=parent_fd)
+            os.symlink(member.linkname, name, dir_fd=parent_fd)
+            return 1
+        if member.islnk():
+            source = _hard_link_source(member, base_fd, base, dest, describe, error)
+            with open(source, "rb", closefd=True) as src:
+                _write_file(name, parent_fd, existing, src, member)
+            return 1
+        if member.isfile():
+            data = tar.extractfile(member)
+            if data is None:  # pragma: no cover - isfile() members always have data
+                return 0
+            _write_file(name, parent_fd, existing, data, member)
+            return 1
+        raise error(_refuse(member.name, describe, _where(dest),
+                            "it is a device, fifo or other special file"))
+    finally:
+        os.close(parent_fd)
+
+
+_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def _write_file(name: str, parent_fd: int, existing: Optional[os.stat_result],
+                src: IO[bytes], member: tarfile.TarInfo) -> None:
+    """Replace ``name`` in the open directory ``parent_fd`` by a new file: the old entry
+    (file or link) is unlinked and the new one created exclusively, never opened through."""
+    if existing is not None:
+        os.unlink(name, dir_fd=parent_fd)
+    fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=parent_fd)
+    with os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(src, out)
+        out.flush()
+        os.fchmod(out.fileno(), member.mode & 0o777)
+        os.utime(out.fileno(), (member.mtime, member.mtime))
+
+
+def _hard_link_source(member: tarfile.TarInfo, base_fd: int, base: Path, dest: Destination,
+                      describe: str, error: ErrorFactory) -> int:
+    """An fd of the regular file a hard-link member names, opened without following any
+    link (our archives have none; a foreign one may name only an earlier file of its own
+    destination)."""
+    refused = error(_refuse(member.name, describe, _where(dest),
+                            f"it is a hard link to {member.linkname!r}"))
+    if relative_member(member.linkname) is None:
+        raise refused
+    try:
+        src_base, src_rel = _route(member.linkname, dest, describe, error)
+    except StoreError:
+        raise refused from None
+    if src_rel is None or src_base != base:
+        raise refused
+    try:
+        dir_fd = open_dir_nofollow(base_fd, base, src_rel.parts[:-1], create=False)
+    except (FileNotFoundError, NotADirectoryError, LinkInTheWay):
+        raise refused from None
+    try:
+        fd = os.open(src_rel.parts[-1], os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    except OSError:
+        raise refused from None
+    finally:
+        os.close(dir_fd)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise error(_refuse(member.name, describe, _where(dest),
+                            f"it is a hard link to {member.linkname!r}, not a regular file"))
+    return fd
+
+
+def _lstat(name: str, dir_fd: int) -> Optional[os.stat_result]:
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+
+
+def _where(dest: Destination) -> str:
+    """The destination as users know it: one directory, or each anchor's directory."""
+    if isinstance(dest, Path):
+        return repr(str(dest))
+    return " / ".join(f"{str(p)!r}" for p in dest.values())
+
+
+def _refuse(name: str, describe: str, where: str, why: str) -> str:
     return (
         f"refusing archive member {name!r} of {describe}: {why}, which would escape "
-        f"{str(base)!r}. The archive was not written by workflowcore or was tampered with; "
+        f"{where}. The archive was not written by workflowcore or was tampered with; "
         "delete it and rerun the job that produced it"
     )
 
 
 def _route(name: str, dest: Destination, describe: str,
-           error: ErrorFactory) -> tuple[Path, PurePosixPath | None]:
+           error: ErrorFactory) -> Tuple[Path, Optional[PurePosixPath]]:
     rel = relative_member(name)
     if rel is None:
-        raise error(_refuse(name, describe, dest if isinstance(dest, Path) else Path("."),
+        raise error(_refuse(name, describe, _where(dest),
                             "its name is absolute or contains '..'"))
     if isinstance(dest, Path):
         return dest, (None if str(rel) == "." else rel)
     head, *rest = rel.parts
     if head not in dest:
         raise error(f"refusing archive member {name!r} of {describe}: unknown top-level "
-                    f"directory {head!r}; delete the archive and save it again")
+                    f"directory {head!r} (expected {', '.join(map(repr, dest))}); delete the "
+                    "archive and save it again")
     return dest[head], (PurePosixPath(*rest) if rest else None)
-
-
-def _check_parent(target: Path, base: Path, base_real: str, name: str, describe: str,
-                  error: ErrorFactory) -> None:
-    """Refuse when an *existing* ancestor of ``target`` resolves outside ``base``.
-
-    Checked before any directory is created, so ``makedirs`` cannot create directories
-    through a planted link either.
-    """
-    probe = target.parent
-    while not os.path.lexists(probe) and probe != base:
-        probe = probe.parent
-    if not is_within(os.path.realpath(probe), base_real):
-        raise error(_refuse(name, describe, base,
-                            f"{str(probe)!r} is a symlink leading outside the destination"))
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise error(f"cannot unpack {name!r} from {describe} into {str(base)!r}: {exc} "
-                    "(a file where a directory is needed? persist them under different "
-                    "names)") from exc
-
-
-def _make_dir(target: Path, base_real: str, name: str, describe: str,
-              error: ErrorFactory) -> None:
-    if target.is_symlink():
-        if not is_within(os.path.realpath(target), base_real):
-            raise error(_refuse(name, describe, Path(base_real),
-                                f"{str(target)!r} is a symlink leading outside the destination"))
-        return
-    if os.path.lexists(target) and not target.is_dir():
-        target.unlink()
-    target.mkdir(exist_ok=True)
-
-
-def _unlink(path: Path) -> None:
-    if os.path.lexists(path):
-        path.unlink()
-

@@ -3,8 +3,10 @@
 Layout: ``root/<run>/<job>/<destination>/...``. ``destination`` comes from the config, so it
 gets the same checks as workspace paths: relative, no ``..``. Files are copied (symlinks are
 followed only when they stay inside the source tree, so an artifact can never carry a copy of
-``/etc/passwd`` through a planted link) and each copy is written to a temporary name and then
-``os.replace``-d into place.
+``/etc/passwd`` through a planted link; the refusal names the link and its target) and each
+copy is written to a temporary name and then ``os.replace``-d into place. On the store's side
+nothing is written through a link either: every directory below the job's artifact directory
+is opened with ``O_NOFOLLOW`` (:func:`~workflowcore.runtime._fs.open_dir_nofollow`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,14 @@ from pathlib import Path
 from typing import List, Protocol, runtime_checkable
 
 from ...errors import StoreError
-from .._fs import is_within, path_component, relative_member, temp_sibling
+from .._fs import (
+    LinkInTheWay,
+    is_within,
+    open_dir_nofollow,
+    path_component,
+    relative_member,
+    temp_sibling,
+)
 
 __all__ = ["Artifact", "ArtifactStore", "FileSystemArtifactStore"]
 
@@ -75,8 +84,9 @@ class FileSystemArtifactStore:
                     rel = full.relative_to(source).as_posix()
                     if not is_within(os.path.realpath(full), src_real):
                         raise StoreError(
-                            f"store_artifacts: {str(full)!r} is a symlink to a file outside "
-                            f"{str(source)!r}; copy the file into the directory instead"
+                            f"store_artifacts: {str(full)!r} is a symlink to "
+                            f"{os.readlink(full)!r}, outside {str(source)!r}; copy the file "
+                            "into the directory instead"
                         )
                     if full.is_file():
                         files.append((full, rel))
@@ -85,16 +95,53 @@ class FileSystemArtifactStore:
             single = "" if str(dest_rel) != "." else source.name
             files = [(source, single)] if source.is_file() else []
         out: list[Artifact] = []
-        for src, rel in files:
-            target = target_root / rel if rel else target_root
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = temp_sibling(target)
-            try:
-                shutil.copyfile(src, tmp)
-                os.replace(tmp, target)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
-            shown = "/".join(p for p in (str(dest_rel), rel) if p and p != ".")
-            out.append(Artifact(shown, target, target.stat().st_size))
+        if not files:
+            return out
+        base.mkdir(parents=True, exist_ok=True)
+        base_fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for src, rel in files:
+                target = target_root / rel if rel else target_root
+                parts = target.relative_to(base).parts
+                try:
+                    size = _copy_into(src, base_fd, base, parts)
+                except LinkInTheWay as exc:
+                    raise StoreError(
+                        f"store_artifacts: cannot store {str(target)!r}: {str(exc.path)!r} is "
+                        f"a symlink to {exc.target!r} in the artifact store, and nothing is "
+                        "written through a link; remove it"
+                    ) from exc
+                shown = "/".join(p for p in (str(dest_rel), rel) if p and p != ".")
+                out.append(Artifact(shown, target, size))
+        finally:
+            os.close(base_fd)
         return out
+
+
+def _copy_into(src: Path, base_fd: int, base: Path, parts: tuple[str, ...]) -> int:
+    """Copy ``src`` to ``base/parts`` through directory fds: written to a temporary name in
+    the (opened, never followed) parent, then renamed over the final name. Returns the size."""
+    parent_fd = open_dir_nofollow(base_fd, base, parts[:-1], create=True)
+    tmp = temp_sibling(Path(parts[-1])).name
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
+                     dir_fd=parent_fd)
+        try:
+            with open(src, "rb") as fh, os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(fh, out)
+                size = out.tell()
+            os.replace(tmp, parts[-1], src_dir_fd=parent_fd, dst_dir_fd=parent_fd)
+        finally:
+            if os.path.lexists(f"/proc/self/fd/{parent_fd}/{tmp}") or _exists(tmp, parent_fd):
+                os.unlink(tmp, dir_fd=parent_fd)
+        return size
+    finally:
+        os.close(parent_fd)
+
+
+def _exists(name: str, dir_fd: int) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True

@@ -15,6 +15,13 @@ Ownership. A workflow run being driven has an ``owner`` (``host:pid:start``, see
 :mod:`workflowcore.runtime.runner`); :meth:`RunStore.claim` is a compare-and-set on it, so two
 processes never drive the same run. Other processes talk to the owner through *requests*
 (``approve``, ``reject``, ``cancel``) that the owner takes and applies between transitions.
+Each process group a running job starts is recorded (:class:`ProcessRecord`) until the job's
+row stops being ``running``, so whoever takes over from a killed owner can stop what it left
+running before running the job again.
+
+Marker. A SQLite store carries ``PRAGMA application_id`` = :data:`RUNSTATE_APPLICATION_ID`; a
+file that belongs to another application is refused, never adopted. A store written before
+the marker existed (our tables, no marker) gets it the first time it is opened.
 
 Implementations: :class:`SQLiteRunStore` (the default; WAL, ``synchronous=FULL``, one
 ``BEGIN IMMEDIATE`` per transition, safe across processes) and :class:`InMemoryRunStore` (for
@@ -51,9 +58,11 @@ from ...planning.plan import ExcludedJob, PlannedJob, PlannedWorkflow
 
 __all__ = [
     "REQUEST_KINDS",
+    "RUNSTATE_APPLICATION_ID",
     "RUNSTATE_SCHEMA_VERSION",
     "InMemoryRunStore",
     "JobRecord",
+    "ProcessRecord",
     "RunRequest",
     "RunStore",
     "SQLiteRunStore",
@@ -65,6 +74,8 @@ __all__ = [
 
 #: Version of the SQLite schema (and of the serialised plan); bumped on incompatible changes.
 RUNSTATE_SCHEMA_VERSION = 1
+#: ``PRAGMA application_id`` of a workflowcore run state file ("WFC1").
+RUNSTATE_APPLICATION_ID = 0x57464331
 #: What another process may ask the owner of a workflow run to do.
 REQUEST_KINDS: Tuple[str, ...] = ("approve", "reject", "cancel")
 
@@ -164,6 +175,19 @@ class RunRequest:
             raise ValueError(f"a {self.kind!r} request names a job")
 
 
+@dataclass(frozen=True)
+class ProcessRecord:
+    """A process group a job started, kept while the job runs: ``pgid`` on ``host``, whose
+    leader started at ``start`` (``/proc`` clock ticks; ``-`` unknown), so a reused pid is
+    told from the original."""
+
+    job: str
+    pgid: int
+    start: str
+    host: str
+    at: float = 0.0
+
+
 @runtime_checkable
 class RunStore(Protocol):
     """Where workflow runs live. Every method is one transaction; all are thread-safe."""
@@ -214,6 +238,19 @@ class RunStore(Protocol):
 
     def pending_requests(self, run_id: str) -> List[RunRequest]:
         """The queued requests, oldest first, left in place."""
+        ...
+
+    def add_process(self, run_id: str, process: ProcessRecord) -> None:
+        """Record a process group of a running job. :meth:`update` drops a job's records
+        when it writes the job's row with a status other than ``running``."""
+        ...
+
+    def processes(self, run_id: str) -> List[ProcessRecord]:
+        """The recorded process groups of the run, oldest first."""
+        ...
+
+    def clear_processes(self, run_id: str) -> None:
+        """Forget every recorded process group of the run (they were stopped)."""
         ...
 
     def close(self) -> None:
@@ -345,7 +382,19 @@ CREATE TABLE IF NOT EXISTS requests (
     actor TEXT,
     at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS processes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+    job TEXT NOT NULL,
+    pgid INTEGER NOT NULL,
+    start TEXT NOT NULL,
+    host TEXT NOT NULL,
+    at REAL NOT NULL
+);
 """
+
+#: The tables every run state file of this project has had (the marker came later).
+_OUR_TABLES = frozenset({"meta", "workflow_runs", "jobs", "logs", "transitions", "requests"})
 
 _RUN_COLUMNS = ("id, pipeline_id, workflow, status, config_path, trigger, plan, snapshot, "
                 "actor, rerun_of, settings, owner, created_at, updated_at")
@@ -376,6 +425,7 @@ class SQLiteRunStore:
         try:
             with self._errors():
                 self._conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                self._check_owner()  # before anything writes to a file that may not be ours
                 mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()
                 if mode is None or str(mode[0]).lower() != "wal":
                     raise StoreError(f"cannot switch {str(self.path)!r} to WAL mode "
@@ -386,6 +436,7 @@ class SQLiteRunStore:
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             c.execute(statement)
+                    c.execute(f"PRAGMA application_id = {RUNSTATE_APPLICATION_ID}")
                     row = c.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
                     if row is None:
                         c.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)",
@@ -402,6 +453,33 @@ class SQLiteRunStore:
     def __repr__(self) -> str:
         return f"SQLiteRunStore({str(self.path)!r})"
 
+    def _check_owner(self) -> None:
+        """Refuse a database another application made (``StoreError``, one line).
+
+        Ours: the application id is :data:`RUNSTATE_APPLICATION_ID`, or it is unset and the
+        file is empty or holds every table of :data:`_OUR_TABLES` with a schema version
+        (a store from before the marker; it gets the marker when the schema is applied).
+        """
+        app_id = int(self._conn.execute("PRAGMA application_id").fetchone()[0])
+        if app_id == RUNSTATE_APPLICATION_ID:
+            return
+        where = f"{str(self.path)!r} is not a workflowcore run state database"
+        if app_id != 0:
+            raise StoreError(f"{where} (SQLite application id {app_id:#x}, another "
+                             "application's); use another --state-dir")
+        tables = {str(r[0]) for r in self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        tables = {t for t in tables if not t.startswith("sqlite_")}
+        if not tables:
+            return
+        if tables >= _OUR_TABLES:
+            row = self._conn.execute(
+                "SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is not None:
+                return
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(f"{where} (it holds other tables: {shown}); use another --state-dir")
+
     def __enter__(self) -> SQLiteRunStore:
         return self
 
@@ -412,6 +490,11 @@ class SQLiteRunStore:
     def _errors(self) -> Iterator[None]:
         try:
             yield
+        except UnicodeEncodeError as exc:  # a lone surrogate: not text SQLite can store
+            raise StoreError(f"run state database {str(self.path)!r}: cannot store "
+                             f"{exc.object[max(0, exc.start - 20):exc.end + 20]!r}: it is not "
+                             "valid text (a lone surrogate, e.g. bytes that were not UTF-8)"
+                             ) from None
         except sqlite3.DatabaseError as exc:
             text = str(exc)
             if isinstance(exc, sqlite3.OperationalError) and "not a database" not in text:
@@ -484,6 +567,9 @@ class SQLiteRunStore:
                     (*_job_row(job), run_id, job.name))
                 if cur.rowcount == 0:
                     raise StoreError(f"workflow run {run_id!r} has no job {job.name!r}")
+                if str(job.status) != "running":
+                    c.execute("DELETE FROM processes WHERE run_id = ? AND job = ?",
+                              (run_id, job.name))
             for job_name, text in transition.logs.items():
                 c.execute("INSERT OR REPLACE INTO logs (run_id, job, log) VALUES (?, ?, ?)",
                           (run_id, job_name, text))
@@ -526,6 +612,27 @@ class SQLiteRunStore:
         with self._read() as c:
             self._exists(c, run_id)
             return self._requests(c, run_id)
+
+    def add_process(self, run_id: str, process: ProcessRecord) -> None:
+        with self._tx() as c:
+            self._exists(c, run_id)
+            c.execute("INSERT INTO processes (run_id, job, pgid, start, host, at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)",
+                      (run_id, process.job, process.pgid, process.start, process.host,
+                       process.at or time.time()))
+
+    def processes(self, run_id: str) -> List[ProcessRecord]:
+        with self._read() as c:
+            self._exists(c, run_id)
+            rows = c.execute("SELECT job, pgid, start, host, at FROM processes "
+                             "WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
+            return [ProcessRecord(str(r[0]), int(r[1]), str(r[2]), str(r[3]), float(r[4]))
+                    for r in rows]
+
+    def clear_processes(self, run_id: str) -> None:
+        with self._tx() as c:
+            self._exists(c, run_id)
+            c.execute("DELETE FROM processes WHERE run_id = ?", (run_id,))
 
     @staticmethod
     def _requests(c: _Cursor, run_id: str) -> List[RunRequest]:
@@ -629,6 +736,7 @@ class InMemoryRunStore:
         self._logs: Dict[str, Dict[str, str]] = {}
         self._history: Dict[str, List[Tuple[str, float]]] = {}
         self._requests: Dict[str, List[RunRequest]] = {}
+        self._processes: Dict[str, List[ProcessRecord]] = {}
         self._seq = 0
 
     def __repr__(self) -> str:
@@ -654,6 +762,7 @@ class InMemoryRunStore:
             self._logs[run.id] = dict(logs or {})
             self._history[run.id] = [("created", run.created_at)]
             self._requests[run.id] = []
+            self._processes[run.id] = []
 
     def update(self, run_id: str, transition: Transition) -> None:
         at = time.time() if transition.at is None else transition.at
@@ -664,11 +773,14 @@ class InMemoryRunStore:
                 if job.name not in jobs:
                     raise StoreError(f"workflow run {run_id!r} has no job {job.name!r}")
                 jobs[job.name] = replace(job, status=str(job.status))
+            ended = {j.name for j in transition.jobs if str(j.status) != "running"}
             self._runs[run_id] = replace(run, snapshot=_roundtrip(transition.snapshot),
                                          status=str(transition.status), jobs=jobs,
                                          updated_at=at)
             self._logs[run_id].update(transition.logs)
             self._history[run_id].append((transition.event, at))
+            self._processes[run_id] = [p for p in self._processes[run_id]
+                                       if p.job not in ended]
 
     def get(self, run_id: str) -> WorkflowRunRecord:
         with self._lock:
@@ -724,6 +836,22 @@ class InMemoryRunStore:
         with self._lock:
             self._get(run_id)
             return list(self._requests[run_id])
+
+    def add_process(self, run_id: str, process: ProcessRecord) -> None:
+        with self._lock:
+            self._get(run_id)
+            self._processes[run_id].append(
+                replace(process, at=process.at or time.time()))
+
+    def processes(self, run_id: str) -> List[ProcessRecord]:
+        with self._lock:
+            self._get(run_id)
+            return list(self._processes[run_id])
+
+    def clear_processes(self, run_id: str) -> None:
+        with self._lock:
+            self._get(run_id)
+            self._processes[run_id] = []
 
     def close(self) -> None:
         """Nothing to release."""

@@ -9,10 +9,14 @@ part behind. Rerun-from-failed starts a new workflow run that must still see the
 jobs it does not rerun; :meth:`FileSystemWorkspaceStore.copy_layers` carries them over
 (hard links where the filesystem allows, since parts are immutable).
 
-Every path from the config is checked: ``paths`` must be relative to ``root`` without ``..``;
-symlinks must stay inside ``root``; unpacking refuses members that would land outside the
-destination. Refusals raise :class:`~workflowcore.errors.WorkspaceError` naming the path and
-the fix; the step interpreter turns them into a failed step, not a crashed run.
+Every path from the config is checked: ``paths`` must be relative to ``root`` without ``..``
+and may not reach their files through a symlinked directory leading out of ``root``.
+Symlinks are persisted and attached as the links they are, wherever they point (a
+virtualenv's ``bin/python -> /usr/bin/python3`` keeps working), and unpacking never creates
+or writes anything through a link already in the destination
+(:mod:`~workflowcore.runtime.stores._archive`). Refusals raise
+:class:`~workflowcore.errors.WorkspaceError` naming the path and the fix; the step
+interpreter turns them into a failed step, not a crashed run.
 """
 
 from __future__ import annotations
