@@ -21,14 +21,14 @@ import sys
 import tarfile
 import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import pytest
 from tests.docker_engine import IMAGE, containers, docker_engine
+from tests.runtime._jobenv import Env
 
 from workflowcore.errors import StoreError, WorkspaceError
 from workflowcore.runtime.executor import JobRequest, JobResult
-from workflowcore.runtime.executors import SubprocessExecutor
 from workflowcore.runtime.stores import (
     FileSystemArtifactStore,
     FileSystemCacheStore,
@@ -188,25 +188,6 @@ def test_refusals_of_bad_members_name_the_destination_not_dot(tmp_path: Path) ->
 
 # -- jobs: SubprocessExecutor ----------------------------------------------------------------
 
-class Env:
-    def __init__(self, tmp: Path, source: Optional[Path] = None) -> None:
-        self.tmp = tmp
-        self.workspace = FileSystemWorkspaceStore(tmp / "stores" / "workspace")
-        self.caches = FileSystemCacheStore(tmp / "stores" / "cache")
-        self.artifacts = FileSystemArtifactStore(tmp / "stores" / "artifacts")
-        self.executor = SubprocessExecutor(tmp / "run", source, kill_grace=0.5)
-
-    def run(self, job: str, steps: List[Any], **kwargs: Any) -> JobResult:
-        req = JobRequest(
-            run_id="run-1", workflow_id="wf-1", job_name=job, definition={"steps": steps},
-            workspace=self.workspace, caches=self.caches, artifacts=self.artifacts,
-            **kwargs)
-        return self.executor.execute(req)
-
-    def home(self, job: str) -> Path:
-        return self.tmp / "run" / "wf-1" / job / "home"
-
-
 @pytest.fixture
 def env(tmp_path: Path) -> Env:
     return Env(tmp_path)
@@ -240,7 +221,7 @@ def test_a_refused_cache_restore_names_the_planted_link(env: Env) -> None:
     ])
     assert [s.status for s in restore.steps] == ["success", "warning"]
     note = restore.steps[1].note or ""
-    home = env.home("restore")
+    home = env.job_home("restore")
     assert f"{str(home / '.cache')!r} is a symlink to {str(outside)!r}" in note
     assert f"into {str(home)!r}" in note
     assert "tampered" not in note
@@ -259,7 +240,7 @@ def test_store_artifacts_refuses_a_source_linked_out_of_the_job(env: Env) -> Non
     ])
     assert [s.status for s in result.steps] == ["success", "failed", "success"]
     note = result.steps[1].note or ""
-    assert f"{env.home('art')}/art, a symlink to {str(outside)!r}" in note
+    assert f"{env.job_home('art')}/art, a symlink to {str(outside)!r}" in note
     assert "outside the job's directory" in note
     # a link that stays in the job's directory is followed
     assert [a.path for a in result.artifacts] == ["inner/f"]
@@ -273,7 +254,7 @@ def test_persist_root_linked_out_of_the_job_is_refused(env: Env) -> None:
         {"persist_to_workspace": {"root": "~/r", "paths": ["."]}},
     ])
     assert result.status == "failed"
-    assert f"{env.home('build')}/r, a symlink to {str(outside)!r}" in (result.message or "")
+    assert f"{env.job_home('build')}/r, a symlink to {str(outside)!r}" in (result.message or "")
     assert not list(env.workspace.root.rglob("*.tar"))
 
 
@@ -290,7 +271,7 @@ def test_attach_at_linked_out_of_the_job_is_refused(env: Env) -> None:
         {"attach_workspace": {"at": "~/at/sub"}},
     ], upstream_jobs=("build",))
     assert result.status == "failed"
-    assert f"{env.home('deploy')}/at, a symlink to {str(outside)!r}" in (result.message or "")
+    assert f"{env.job_home('deploy')}/at, a symlink to {str(outside)!r}" in (result.message or "")
     assert list(outside.iterdir()) == []  # not even the directory `sub` was created there
 
 
