@@ -32,6 +32,7 @@ __all__ = [
     "NotRegularFileError",
     "decode_utf8",
     "lone_surrogate",
+    "open_regular",
     "read_bounded",
 ]
 
@@ -82,6 +83,25 @@ def _refuse_unless_regular(path: PathLike, mode: int) -> None:
         raise NotRegularFileError(path, mode)
 
 
+def open_regular(path: PathLike) -> tuple[int, os.stat_result]:
+    """A read-only descriptor of the regular file ``path`` and its ``fstat``.
+
+    A FIFO, device or socket is refused (:class:`NotRegularFileError`) without blocking on
+    it: refused from ``stat`` before opening, opened with ``O_NONBLOCK``, and checked again
+    on the descriptor (the path may have been swapped in between). The caller closes it.
+    """
+    _refuse_unless_regular(path, os.stat(path).st_mode)
+    fd = os.open(path, _O_FLAGS)
+    try:
+        st = os.fstat(fd)  # the file actually opened: the path may have changed since
+        _refuse_unless_regular(path, st.st_mode)
+        _clear_nonblocking(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, st
+
+
 def read_bounded(path: PathLike, max_bytes: int) -> bytes:
     """The bytes of the regular file ``path``, at most ``max_bytes`` of them.
 
@@ -90,17 +110,10 @@ def read_bounded(path: PathLike, max_bytes: int) -> bytes:
     it), and :class:`FileTooLargeError` when the file holds more than ``max_bytes`` bytes —
     decided by reading, not by trusting ``st_size``. All are ``OSError``.
     """
-    st = os.stat(path)
-    _refuse_unless_regular(path, st.st_mode)
-    if st.st_size > max_bytes:
-        raise FileTooLargeError(path, max_bytes, st.st_size)
-    fd = os.open(path, _O_FLAGS)
+    fd, st = open_regular(path)
     try:
-        st = os.fstat(fd)  # the file actually opened: the path may have changed since
-        _refuse_unless_regular(path, st.st_mode)
         if st.st_size > max_bytes:
             raise FileTooLargeError(path, max_bytes, st.st_size)
-        _clear_nonblocking(fd)
         chunks: list[bytes] = []
         left = max_bytes + 1
         while left > 0:

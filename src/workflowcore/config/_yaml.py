@@ -80,10 +80,12 @@ _NULLS = frozenset(["", "~", "null", "Null", "NULL"])
 #: The YAML 1.1 booleans that are words, not ``true``/``false``: probably meant as text when
 #: written unquoted where a string is wanted (yamllint's ``truthy``; docs/yaml.md).
 YAML11_WORDS = (_TRUE | _FALSE) - {"true", "True", "TRUE", "false", "False", "FALSE"}
-# SnakeYAML's Resolver (YAML 1.1) patterns.
+# SnakeYAML's Resolver (YAML 1.1) patterns. SnakeYAML writes ``[0-1]+[0-1_]*``; here it is
+# ``[0-1][0-1_]*``, the same strings without the ambiguity that made a failing match of a
+# 40,000-character scalar (``0b111...1z``) quadratic.
 _INT_RE = re.compile(
-    r"^(?:[-+]?0b_*[0-1]+[0-1_]*|[-+]?0_*[0-7]+[0-7_]*|[-+]?(?:0|[1-9][0-9_]*)"
-    r"|[-+]?0x_*[0-9a-fA-F]+[0-9a-fA-F_]*|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$"
+    r"^(?:[-+]?0b_*[0-1][0-1_]*|[-+]?0_*[0-7][0-7_]*|[-+]?(?:0|[1-9][0-9_]*)"
+    r"|[-+]?0x_*[0-9a-fA-F][0-9a-fA-F_]*|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$"
 )
 _FLOAT_RE = re.compile(
     r"^(?:[-+]?(?:\.[0-9]+|[0-9_]+(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?"

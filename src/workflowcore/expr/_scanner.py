@@ -120,7 +120,9 @@ def scan(source: str) -> List[Token]:
             m = _DIGITS_RE.match(source, i)
             assert m is not None
             lexeme = m.group(0)
-            value = int(lexeme)
+            # more digits than 2^63 - 1 has: out of range, and int() of thousands of digits
+            # raises (Python's limit on int conversion)
+            value = int(lexeme) if len(lexeme.lstrip("0")) <= 19 else _MAX_LONG + 1
             if value > _MAX_LONG:
                 raise _error("Invalid numeric literal, numbers can range from 0 to 2^63 - 1",
                              start, INVALID_NUMERIC_LITERAL, c)

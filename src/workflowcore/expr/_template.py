@@ -47,7 +47,9 @@ _EOF = 6
 _SPECIAL_RE = re.compile(r"\\\\<<|\\<<|<<|>>")
 # How lax orb-service is about a section's name and about a tag that isn't an expression
 # (Go's \w is ASCII; \S is anything but [\t\n\f\r ]).
-_NAME_RE = re.compile(r"[0-9A-Za-z_-]+(?:\.[^\t\n\f\r ]+)*")
+# ``(?:\.[^...]+)*`` as orb-service writes it, but as ``?``: the same strings, since a segment
+# may itself hold dots; the starred form backtracks exponentially on a failing match.
+_NAME_RE = re.compile(r"[0-9A-Za-z_-]+(?:\.[^\t\n\f\r ]+)?")
 
 
 @dataclass(frozen=True)

@@ -289,7 +289,11 @@ def stop_orphan_group(pgid: int, start: str, *, grace: float = 2.0,
     A leader alive with another start time means the number was reused by an unrelated
     process (a group id is never reused while its group has members), so nothing is sent.
     Returns ``False`` only when processes of the group are still there after all that.
+    A group id that cannot be a job's (0, 1, negative, or this process's own group, which
+    a run-state file could name) is never signalled.
     """
+    if not isinstance(pgid, int) or pgid <= 1 or pgid == os.getpgrp():
+        return True
     leader = process_stat(pgid)
     if leader is not None and start != "-" and len(leader) > 19 and leader[19] != start:
         return True  # not ours any more

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import platform
 import re
 import sys
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
+from ...config._files import open_regular
 from ..contexts import Masker
 
 __all__ = ["CacheKeyError", "arch_string", "file_checksum", "render_cache_key",
@@ -42,9 +44,15 @@ class CacheKeyError(ValueError):
 
 
 def file_checksum(path: Path) -> str:
-    """Base64 (standard alphabet) of the SHA-256 of a file's contents, as CircleCI's key."""
+    """Base64 (standard alphabet) of the SHA-256 of a file's contents, as CircleCI's key.
+
+    Only a regular file is read: ``{{ checksum "/dev/zero" }}`` or a FIFO would never end
+    (and a job's timeout cannot stop a read inside the runtime), so they are refused with
+    an ``OSError`` that names what the path is.
+    """
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    fd, _ = open_regular(path)
+    with os.fdopen(fd, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return base64.b64encode(digest.digest()).decode("ascii")

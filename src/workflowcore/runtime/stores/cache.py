@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, List, Optional, Protocol, Sequence, runtime_checkable
 
+from ...config._files import read_bounded
 from ...errors import StoreCorruptedError, StoreError
 from .._fs import temp_sibling
 
@@ -30,6 +31,8 @@ __all__ = ["CacheEntry", "CacheStore", "FileSystemCacheStore"]
 
 #: CircleCI rejects longer keys; keeping the limit makes local configs fail the same way.
 MAX_KEY_LENGTH = 900
+#: An entry's meta.json is a few hundred bytes; a larger one is not ours (read bounded).
+_MAX_META_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,9 @@ class FileSystemCacheStore:
         return f"FileSystemCacheStore({str(self.root)!r})"
 
     def _dir(self, key: str) -> Path:
-        return self.root / hashlib.sha256(key.encode("utf-8")).hexdigest()
+        # surrogateescape: a key rendered from a branch name that was not UTF-8 still has
+        # one directory (and never a UnicodeEncodeError inside a step)
+        return self.root / hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
     def exists(self, key: str) -> bool:
         return (self._dir(key) / "meta.json").is_file()
@@ -82,12 +87,12 @@ class FileSystemCacheStore:
                 continue
             meta = d / "meta.json"
             try:
-                data = json.loads(meta.read_text(encoding="utf-8"))
+                data = json.loads(read_bounded(meta, _MAX_META_BYTES).decode("utf-8"))
                 out.append(CacheEntry(str(data["key"]), int(data["created_ns"]),
                                       int(data.get("size", 0))))
             except FileNotFoundError:
                 continue
-            except (ValueError, KeyError, TypeError) as exc:
+            except (OSError, ValueError, KeyError, TypeError) as exc:
                 raise StoreCorruptedError(
                     f"cache entry {str(d)!r} has an unreadable meta.json ({exc}); "
                     "delete that directory") from exc
