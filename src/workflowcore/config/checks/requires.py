@@ -71,6 +71,8 @@ class RequiresCheck(Check):
         opaque = any(inv.matrix is not None or "<<" in inv.name for inv in invocations)
         by_name = {inv.alias: inv for inv in invocations if counts[inv.alias] == 1}
         by_name.update(numbered)
+        # The graph's node of each invocation: its name, or its number for a repeated one.
+        node_of = {id(inv): node for node, inv in by_name.items()}
         edges: dict[str, list[str]] = {}
         for inv in invocations:
             me = inv.alias
@@ -81,8 +83,12 @@ class RequiresCheck(Check):
                 if req in numbered and req != me:
                     n = 1
                 if n == 1:
-                    if counts[me] == 1:
-                        edges.setdefault(me, []).append(req)
+                    target = req
+                    if req == me and req not in numbered:  # the other invocation of my name
+                        target = next((k for k, x in numbered.items()
+                                       if x.alias == req and x is not inv), req)
+                    if id(inv) in node_of:
+                        edges.setdefault(node_of[id(inv)], []).append(target)
                     continue
                 if n == 0 and opaque and req != me:
                     continue
@@ -109,7 +115,7 @@ class RequiresCheck(Check):
                     hint=hint,
                     severity=sev,
                 )
-        order = [inv.alias for inv in invocations if inv.alias in by_name]
+        order = [node_of[id(inv)] for inv in invocations if id(inv) in node_of]
         sev, note = ctx.workflow_severity(name)
         for cyc in find_cycles(order, edges):
             first = by_name[cyc[0]]

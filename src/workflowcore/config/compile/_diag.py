@@ -50,6 +50,10 @@ class Frame(NamedTuple):
     loc: Loc
 
 
+#: How many places one finding (the same code and message) is listed at.
+MAX_SAME_FINDING = 100
+
+
 class Reporter:
     """Collects diagnostics; knows the expansion stack for message suffixes."""
 
@@ -60,6 +64,9 @@ class Reporter:
         """When set, errors are reported as warnings with this explanation (lint mode:
         problems in code that may never run, e.g. a workflow behind ``when``)."""
         self._seen: Dict[Tuple[Any, ...], int] = {}
+        #: (code, message) → how often it was reported, and where it was last placed
+        self._repeats: Dict[Tuple[str, str], int] = {}
+        self._last: Dict[Tuple[str, str], Tuple[Source, int, int, Severity]] = {}
 
     @property
     def error_count(self) -> int:
@@ -100,7 +107,17 @@ class Reporter:
 
         ``context`` appends the expansion-stack suffix. ``sub=(offset, length)`` narrows
         the position to part of a single-line string scalar whose value is ``text``.
+
+        One finding (code and message) is placed at most :data:`MAX_SAME_FINDING` times;
+        the rest are counted and summed up in one diagnostic (:meth:`summaries`): placing a
+        finding walks the source map, and an aliased list of 2**17 templates used by a few
+        jobs made that minutes of work for one repeated message (issue 10, fuzz finding).
         """
+        same = (code, message)
+        n = self._repeats.get(same, 0) + 1
+        self._repeats[same] = n
+        if n > MAX_SAME_FINDING:
+            return
         sp = source.span(loc, key=key)
         if sp is None:
             line, col, eline, ecol = 1, 1, 0, 0
@@ -137,6 +154,22 @@ class Reporter:
             return
         self._seen[dedupe] = len(self.diagnostics)
         self.diagnostics.append(diag)
+        self._last[same] = (source, line, col, severity)
+
+    def summaries(self) -> List[Diagnostic]:
+        """One diagnostic per finding reported more than :data:`MAX_SAME_FINDING` times,
+        saying how many places were not listed (at the last place that was)."""
+        out: List[Diagnostic] = []
+        for (code, message), n in self._repeats.items():
+            if n <= MAX_SAME_FINDING or (code, message) not in self._last:
+                continue
+            source, line, col, severity = self._last[(code, message)]
+            out.append(Diagnostic(
+                code=code, severity=severity, path=source.path, line=line, column=col,
+                message=f"{message} — and in {n - MAX_SAME_FINDING:,} more places not listed "
+                        f"(the first {MAX_SAME_FINDING} are)",
+                hint="the same finding repeats; fix the first places and validate again"))
+        return out
 
 
 def _narrow(

@@ -608,6 +608,17 @@ class Expander:
             job.update(own)
             if isinstance(env_e, dict) and isinstance(env_j, dict):
                 job["environment"] = {**env_e, **env_j}
+            if not any(k in job for k in _RUNTIME_KEYS) and body.get("type") in (None, "build"):
+                # the executor names no runtime and the job adds none: the processed job
+                # would say nowhere to run (a fuzz finding: load was silent)
+                self.rep.report(
+                    src, (*el.loc, "executor"), "executor-missing",
+                    f"job '{el.name}' runs on executor '{_plain_executor(exr)}', which does "
+                    "not say where it runs (no docker, machine or macos), and the job adds "
+                    "none",
+                    hint="give the executor 'docker: [{image: cimg/base:stable}]', "
+                    "'machine: true' or 'macos: ...'",
+                )
         else:
             job.update(own)
         out = StepList()
@@ -621,6 +632,9 @@ class Expander:
         # is printed `steps: []`, as `circleci config process` prints it.
         job["steps"] = out.steps
         return job, out.locs
+
+
+_RUNTIME_KEYS = ("docker", "machine", "macos", "windows")
 
 
 def _tag_executor(value: Any, ns: Namespace) -> Any:

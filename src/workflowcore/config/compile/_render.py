@@ -14,7 +14,7 @@ is known: tags using built-in pipeline values are kept verbatim (*deferred*).
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, Iterator, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from ...diagnostics import Severity
 from ...expr import (
@@ -162,7 +162,17 @@ class Renderer:
         if isinstance(value, list):
             if not self.has_template(value):
                 return value
-            return [self.render(v, scope, source, (*loc, i)) for i, v in enumerate(value)]
+            # The same object at several places of one list is a YAML alias: one source
+            # node, one rendering (an aliased list of 2**17 templates renders once per
+            # distinct item, not once per leaf).
+            seen: Dict[int, Any] = {}
+            out_list: List[Any] = []
+            for i, v in enumerate(value):
+                key = id(v)
+                if key not in seen:
+                    seen[key] = self.render(v, scope, source, (*loc, i))
+                out_list.append(seen[key])
+            return out_list
         return value
 
     def render_str(self, text: str, scope: Scope, source: Source, loc: Loc) -> Any:

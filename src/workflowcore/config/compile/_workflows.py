@@ -547,7 +547,9 @@ class WorkflowCompiler:
                 rname, status = _req_parts(req)
                 targets: Optional[List[str]] = None
                 if rname is not None:
-                    direct = by_base.get(rname, [])
+                    # The other invocations of that name: a repeated job requiring its
+                    # own name means the other one (the check counts "other jobs" too).
+                    direct = [x for x in by_base.get(rname, []) if x is not m]
                     if len(direct) == 1:
                         targets = [direct[0].final]
                     elif rname in by_alias and not direct:
