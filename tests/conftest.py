@@ -10,6 +10,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 
+# The per-user orb store (docs/orbs.md) is the developer's own: tests never read or write
+# it. Each test run gets an empty one (set before anything imports workflowcore, and
+# inherited by the `python -m workflowcore` processes tests start).
+if not os.environ.get("WFC_KEEP_ORB_STORE"):
+    import tempfile
+
+    os.environ["WORKFLOWCORE_ORB_STORE"] = tempfile.mkdtemp(prefix="wfc-orb-store-")
+
 
 def shared_dir() -> Path:
     """``../shared`` beside the project (CI clones the project next to it)."""

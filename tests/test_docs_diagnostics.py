@@ -63,6 +63,8 @@ def run_example(kind: str, source: str) -> str:
         return "".join(f"{d}\n" for d in result.diagnostics)
     if kind == "yaml files":
         return _run_files(source)
+    if kind == "yaml lock":
+        return _run_lock(source)
     if kind == "path contexts":
         result = load_contexts_file(source.strip())
         return "".join(f"{d}\n" for d in result.diagnostics)
@@ -76,6 +78,34 @@ def run_example(kind: str, source: str) -> str:
         return "".join(f"{d}\n" for d in load(source, "config.yml", max_chars=limit).diagnostics)
     assert kind == "yaml", kind
     return "".join(f"{d}\n" for d in load(source, "config.yml").diagnostics)
+
+
+def _run_lock(source: str) -> str:
+    """Files as for ``yaml files`` (the config, ``.circleci/orbs.lock``, an orb store under
+    ``store/``): the lock's findings after compiling the config with that store."""
+    import tempfile
+
+    from workflowcore import compile as compile_api
+    from workflowcore.config.orbs.lock import check_lock, read_lock, resolution_of
+
+    parts = re.split(r"^# file: (.+)\n", source, flags=re.M)[1:]
+    files = list(zip(parts[::2], parts[1::2]))
+    with tempfile.TemporaryDirectory() as d:
+        for name, text in files:
+            p = Path(d) / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(text, encoding="utf-8")
+        cwd = os.getcwd()
+        os.chdir(d)
+        try:
+            lock = read_lock(".circleci/orbs.lock")
+            compiled = compile_api(load_file(files[0][0]), orb_dir="store",
+                                   orb_pins=lock.pins())
+            found = check_lock(lock, resolution_of(compiled.resolved_orbs),
+                               compiled.unavailable_orbs)
+        finally:
+            os.chdir(cwd)
+    return "".join(f"{d}\n" for d in found)
 
 
 def _run_files(source: str) -> str:
@@ -98,8 +128,17 @@ def _run_files(source: str) -> str:
     return "".join(f"{d}\n" for d in result.diagnostics)
 
 
+ORBS_DOC = ROOT / "docs" / "orbs.md"
+
+
 def test_every_emitted_code_is_documented() -> None:
-    documented = set(sections())
+    # the codes of orb packing and validation live in docs/orbs.md (its examples are run
+    # by tests/orbs/test_docs_orbs.py); docs/diagnostics.md lists and links them
+    orb_codes = {m.group(1) for m in SECTION.finditer(ORBS_DOC.read_text(encoding="utf-8"))}
+    text = DOC.read_text(encoding="utf-8")
+    unlisted = sorted(c for c in orb_codes if f"`{c}`" not in text)
+    assert not unlisted, f"orb codes not listed in docs/diagnostics.md: {unlisted}"
+    documented = set(sections()) | orb_codes
     missing = sorted(emitted_codes() - documented)
     assert not missing, f"undocumented diagnostic codes: {missing}"
 

@@ -31,6 +31,9 @@ _EXPORTS: dict[str, str] = {
     "SchedulerError": "workflowcore.errors",
     "ExecutorError": "workflowcore.errors",
     "ExecutorUnavailableError": "workflowcore.errors",
+    "OrbUnavailableError": "workflowcore.errors",
+    "OrbStore": "workflowcore.config.orbs.store",
+    "pack_orb": "workflowcore.config.orbs._pack",
     "StoreError": "workflowcore.errors",
     "RunNotFoundError": "workflowcore.errors",
     "WorkspaceError": "workflowcore.errors",
@@ -90,6 +93,8 @@ __all__ = [
     "JobStatus",
     "LoadResult",
     "MockExecutor",
+    "OrbStore",
+    "OrbUnavailableError",
     "Plan",
     "PlanError",
     "PlannedJob",
@@ -114,6 +119,7 @@ __all__ = [
     "load_file",
     "load_file_or_raise",
     "load_or_raise",
+    "pack_orb",
     "plan",
     "rerun_from_failed",
     "to_yaml",
@@ -145,12 +151,15 @@ if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
         load_or_raise,
         to_yaml,
     )
+    from .config.orbs._pack import pack_orb
+    from .config.orbs.store import OrbStore
     from .diagnostics import Diagnostic, Severity
     from .errors import (
         ConfigError,
         CycleError,
         ExecutorError,
         ExecutorUnavailableError,
+        OrbUnavailableError,
         PlanError,
         RunNotFoundError,
         SchedulerError,

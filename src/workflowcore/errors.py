@@ -9,6 +9,7 @@ derives from :class:`WorkflowCoreError`::
     ├── PlanError(ValueError)    plan() on an invalid config, unknown workflow, bad trigger
     │   └── CycleError           .cycle: tuple of job names, first == last
     ├── SchedulerError(ValueError)  misuse: done() for a job never handed out, ...
+    ├── OrbUnavailableError      a workflow to run needs orbs that are not available offline
     ├── ExecutorError            infrastructure failure, never a failing job
     │   ├── ExecutorUnavailableError  docker missing, engine down, cluster unreachable
     │   ├── ExecutionTimeoutError
@@ -34,6 +35,7 @@ __all__ = [
     "ExecutorCrashedError",
     "ExecutorError",
     "ExecutorUnavailableError",
+    "OrbUnavailableError",
     "PlanError",
     "RunBusyError",
     "RunNotFoundError",
@@ -113,3 +115,19 @@ class WorkspaceError(StoreError):
 
 class StoreCorruptedError(StoreError):
     """Stored state cannot be read back."""
+
+
+class OrbUnavailableError(WorkflowCoreError):
+    """Jobs of a workflow to run need orbs that are not available offline, so they cannot
+    run faithfully. ``jobs`` maps each such job to the orb references it needs; ``orbs``
+    lists every missing orb, sorted. Raised before anything runs."""
+
+    def __init__(self, jobs: dict[str, tuple[str, ...]]) -> None:
+        self.jobs = dict(jobs)
+        self.orbs: tuple[str, ...] = tuple(sorted({o for refs in jobs.values() for o in refs}))
+        names = sorted(self.jobs)
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        super().__init__(
+            f"{len(self.orbs)} orb(s) needed by the workflow are not available offline: "
+            f"{', '.join(self.orbs)} (needed by {shown}); put their sources in an orb store "
+            "and pass --orb-dir, or skip those jobs (--skip-missing-orbs)")

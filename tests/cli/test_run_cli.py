@@ -197,7 +197,10 @@ def test_restricted_context_is_unauthorized(tmp_path: Path) -> None:
     assert proc.returncode == 1
     wf = as_json(proc)
     assert wf["status"] == "unauthorized"
-    assert wf["jobs"]["deploy"] == {"status": "unauthorized", "exit_code": None}
+    assert wf["jobs"]["deploy"] == {
+        "status": "unauthorized", "exit_code": None,
+        "message": "'carol' is not allowed to use context 'deployers'; add the user to its "
+                   "`allow` list"}
     assert "deploying" not in logs(repo, wid).get("deploy", "")
     text = wfc(repo, "status", wid)
     assert "'carol' is not allowed to use context 'deployers'" in text.stdout

@@ -967,3 +967,32 @@ def test_rerun_all_starts_over() -> None:
     for r in (rerun_all(wf), rerun_all(wf, s.snapshot())):
         assert r.statuses() == {"a": "queued", "hold": "blocked", "b": "blocked"}
         assert r.approver("hold") is None
+
+
+# -- skip: a handed-out job the host does not run (issue 11: unavailable orbs) -------------------
+
+def test_skip_ends_a_job_not_run_and_its_dependents_follow_the_requires_rules() -> None:
+    s = Scheduler(W(J("a"), J("b", ["a"]), J("c", {"a": ["not_run"]}), J("d", {"a": "terminal"}),
+                    J("e")))
+    assert s.get_ready() == ("a", "e")
+    s.skip("a")
+    assert s.status("a") == "not_run" and s.status("b") == "not_run"
+    assert s.get_ready() == ("c", "d")
+    for job in ("c", "d", "e"):
+        s.start(job)
+        s.done(job, "success")
+    assert s.is_finished() and s.workflow_status() == "success"
+    restored = Scheduler.restore(s.workflow, s.snapshot())
+    assert restored.statuses() == s.statuses()
+
+
+def test_skip_is_only_for_a_handed_out_job_not_yet_started() -> None:
+    s = Scheduler(W(J("a"), J("b", ["a"])))
+    with pytest.raises(SchedulerError, match=r"^job 'a' was not handed out by get_ready"):
+        s.skip("a")
+    s.get_ready()
+    s.start("a")
+    with pytest.raises(SchedulerError, match=r"^job 'a' was started; report its outcome"):
+        s.skip("a")
+    with pytest.raises(SchedulerError, match=r"^job 'x' is not a job of workflow 'main'$"):
+        s.skip("x")

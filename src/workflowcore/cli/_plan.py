@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 from ..diagnostics import Diagnostic
 from ..errors import ConfigError, PlanError
@@ -18,6 +19,13 @@ from ..reporting.diagnostics import FileReport, format_text
 from ..reporting.plans import PLAN_FORMATS
 from ._common import EXIT_FAILED, EXIT_OK, UsageError, err
 from ._load import add_input_options, print_diagnostics, read_config
+from ._orbstore import (
+    add_orb_dir_option,
+    lock_diagnostics,
+    print_resolution,
+    read_config_lock,
+    resolution_of_plan,
+)
 from ._trigger import add_trigger_options, checked_parameters, trigger_from_args
 
 __all__ = ["add_parser", "run"]
@@ -36,8 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="only this workflow (repeatable)")
     p.add_argument("--format", "-f", choices=list(PLAN_FORMATS), default="text",
                    help="text (default), json (versioned, docs/planning.md), mermaid or dot")
-    p.add_argument("--orb-dir", default=None,
-                   help="local orb sources (default: .circleci/orbs next to the config)")
+    add_orb_dir_option(p)
     add_input_options(p)
     p.set_defaults(func=run)
 
@@ -63,19 +70,20 @@ def _select(p: Plan, names: list[str] | None) -> Plan:
     if unknown:
         raise UsageError(f"no workflow named {', '.join(map(repr, unknown))}; this config "
                          f"has: {', '.join(have) or 'none'}")
-    return Plan(p.trigger, tuple(w for w in p.workflows if w.name in names), p.diagnostics)
+    return replace(p, workflows=tuple(w for w in p.workflows if w.name in names))
 
 
 def run(args: argparse.Namespace) -> int:
     trigger = trigger_from_args(args)
-    result = read_config(args.path, args.max_bytes)
+    result = read_config(args.path, args.max_bytes, args.orb_dir)
     lines = result.source_map.lines
     if result.errors:
         print_diagnostics(result)
         return EXIT_FAILED
     checked_parameters(result.data, trigger.parameters)  # plan() types them itself
+    lock = read_config_lock(args.path)
     try:
-        p = plan(result, trigger, orb_dir=args.orb_dir)
+        p = plan(result, trigger, orb_dir=args.orb_dir, orb_pins=lock.pins())
     except ConfigError as exc:
         diags = _unique([*result.warnings, *exc.diagnostics])
         sys.stderr.write(format_text([FileReport(result.path, diags, lines)]))
@@ -83,6 +91,11 @@ def run(args: argparse.Namespace) -> int:
     except PlanError as exc:  # a cycle or duplicate name the loader let through
         err(f"{args.path}: {exc}")
         return EXIT_FAILED
+    resolved = resolution_of_plan(p.orbs)
+    missing = {r: r for w in p.workflows for j in w.jobs for r in j.unavailable_orbs}
+    if lock_diagnostics(lock, resolved, missing):
+        return EXIT_FAILED
+    print_resolution(resolved, lock)
     p = _select(p, args.workflow)
     warnings = _unique([*result.warnings, *p.diagnostics])
     if warnings:

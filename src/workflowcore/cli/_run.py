@@ -13,13 +13,21 @@ import uuid
 from pathlib import Path
 from typing import Dict, List
 
-from ..errors import ConfigError, PlanError
+from ..errors import ConfigError, OrbUnavailableError, PlanError
 from ..planning import plan
 from ..reporting.diagnostics import FileReport, format_text
 from ..reporting.progress import format_workflow_text, run_document
 from ..runtime.stores import WorkflowRunRecord
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, err, require_text
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err, require_text
 from ._load import add_input_options, print_diagnostics, read_config
+from ._orbstore import (
+    add_orb_dir_option,
+    lock_diagnostics,
+    print_resolution,
+    read_config_lock,
+    record_in_lock,
+    resolution_of_plan,
+)
 from ._runtools import (
     add_runner_options,
     add_state_options,
@@ -57,8 +65,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                         "(default: your login name)")
     add_runner_options(p, resuming=False)
     add_state_options(p)
-    p.add_argument("--orb-dir", default=None,
-                   help="local orb sources (default: .circleci/orbs next to the config)")
+    add_orb_dir_option(p)
+    p.add_argument("--skip-missing-orbs", action="store_true",
+                   help="run the workflow even when jobs need orbs that are not available "
+                        "offline: those jobs end not_run (with the reason), and jobs that "
+                        "require them follow the requires rules; without it such a run is "
+                        "refused before anything runs (exit 2)")
     add_input_options(p)
     p.set_defaults(func=run)
 
@@ -72,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     require_text(dict(trigger.values), "--value")
     require_text(args.actor, "--actor")
     config_path = Path(args.path)
-    result = read_config(config_path, args.max_bytes)
+    result = read_config(config_path, args.max_bytes, args.orb_dir)
     lines = result.source_map.lines
     if result.errors:
         print_diagnostics(result)
@@ -85,14 +97,21 @@ def run(args: argparse.Namespace) -> int:
     if revision:
         values["pipeline.git.revision"] = revision
     trigger = dataclasses.replace(trigger, values=values)
+    lock = read_config_lock(config_path)
     try:
-        the_plan = plan(result, trigger, workflows=args.workflow, orb_dir=args.orb_dir)
+        the_plan = plan(result, trigger, workflows=args.workflow, orb_dir=args.orb_dir,
+                        orb_pins=lock.pins())
     except ConfigError as exc:
         sys.stderr.write(format_text([FileReport(result.path, exc.diagnostics, lines)]))
         return EXIT_USAGE
     except PlanError as exc:
         err(str(exc))
         return EXIT_USAGE
+    resolved = resolution_of_plan(the_plan.orbs)
+    if lock_diagnostics(lock, resolved, {r: r for w in the_plan.workflows for j in w.jobs
+                                         for r in j.unavailable_orbs}):
+        return EXIT_USAGE
+    print_resolution(resolved, lock)
     if result.warnings:
         sys.stderr.write(format_text([FileReport(result.path, result.warnings, lines)],
                                      summary=False))
@@ -100,12 +119,18 @@ def run(args: argparse.Namespace) -> int:
     contexts = load_contexts(contexts_path)
     warn_if_contexts_exposed(contexts_path, str(source))
     workflows = [w for w in the_plan.workflows if w.runs]
+    missing = {j.name: j.unavailable_orbs for w in workflows for j in w.jobs
+               if j.unavailable_orbs}
+    if missing and not args.skip_missing_orbs:  # refused before anything starts
+        raise UsageError(str(OrbUnavailableError(missing)))
+    record_in_lock(lock, {k: (v["resolved"], v["digest"]) for k, v in the_plan.orbs.items()})
     state = open_state(args.state_dir, create=True)
     executor_kind = args.executor or "subprocess"
     try:
         runner = build_runner(state, executor=executor_kind, source_dir=str(source),
                               contexts=contexts, max_parallel=args.max_parallel,
-                              fmt=args.format, quiet=args.quiet, contexts_path=contexts_path)
+                              fmt=args.format, quiet=args.quiet, contexts_path=contexts_path,
+                              skip_missing_orbs=args.skip_missing_orbs)
         if not workflows:
             note = "; ".join(f"{w.name}: {w.reason}" for w in the_plan.workflows) or \
                 "the config has no workflows"
@@ -134,6 +159,11 @@ def run(args: argparse.Namespace) -> int:
         finally:
             runner.executor.close()
         _print(args.format, pipeline_id, records)
+        if missing and args.format == "text":
+            names = sorted(missing)
+            err(f"note: {len(names)} job(s) did not run, since they need orbs that are not "
+                f"available offline ({', '.join(sorted({o for v in missing.values() for o in v}))}"
+                f"): {', '.join(names)}")
         return exit_code_for(records)
     finally:
         state.store.close()

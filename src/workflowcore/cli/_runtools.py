@@ -203,7 +203,8 @@ def make_executor(kind: str, state: State, source_dir: Optional[str],
 
 def build_runner(state: State, *, executor: str, source_dir: Optional[str],
                  contexts: Mapping[str, Context], max_parallel: Optional[int],
-                 fmt: str, quiet: bool, contexts_path: Optional[str] = None) -> Runner:
+                 fmt: str, quiet: bool, contexts_path: Optional[str] = None,
+                 skip_missing_orbs: bool = False) -> Runner:
     """A Runner on the state directory whose events are rendered for ``fmt``. The contexts
     file in use and any at the default places are never checked out into a job."""
     printer: Any
@@ -214,7 +215,8 @@ def build_runner(state: State, *, executor: str, source_dir: Optional[str],
     private = secret_files(contexts_path, source_dir)
     return Runner(make_executor(executor, state, source_dir, private), state.store,
                   workspace=state.workspace, caches=state.caches, artifacts=state.artifacts,
-                  contexts=contexts, max_parallel=max_parallel, on_event=printer)
+                  contexts=contexts, max_parallel=max_parallel, on_event=printer,
+                  skip_missing_orbs=skip_missing_orbs)
 
 
 def _announce_ids(event: Event) -> None:

@@ -8,6 +8,7 @@ import sys
 from ..reporting.diagnostics import FORMATS, FileReport, format_text
 from ._common import EXIT_FAILED, EXIT_OK
 from ._load import add_input_options, read_config
+from ._orbstore import add_orb_dir_option
 
 __all__ = ["add_parser", "run"]
 
@@ -24,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="text format: do not print source lines under diagnostics")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="print errors only (no warnings, no summary)")
+    add_orb_dir_option(p)
     add_input_options(p)
     p.set_defaults(func=run)
 
@@ -31,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def run(args: argparse.Namespace) -> int:
     reports: list[FileReport] = []
     for raw in args.paths:
-        result = read_config(raw, args.max_bytes)  # an unreadable file: exit 2, in main
+        # an unreadable file: exit 2, in main
+        result = read_config(raw, args.max_bytes, args.orb_dir)
         diags = result.diagnostics
         if args.quiet:
             diags = [d for d in diags if d.is_error]

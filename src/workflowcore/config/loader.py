@@ -26,6 +26,7 @@ from ._yaml import DEFAULT_MAX_CHARS, parse_yaml
 from .checks import Check, run_checks
 from .compile import CompileResult, compile_config
 from .models import Config, ignored_keys, keys_at
+from .orbs.store import OrbStore
 from .sourcemap import SourceMap
 
 __all__ = ["LoadResult", "load", "load_file", "load_file_or_raise", "load_or_raise"]
@@ -77,11 +78,13 @@ def load(
     *,
     max_chars: int = DEFAULT_MAX_CHARS,
     checks: Sequence[Check] | None = None,
+    orb_dir: str | os.PathLike[str] | OrbStore | None = None,
 ) -> LoadResult:
     """Load a config from text; never raises for bad input.
 
     Returns the config (or ``None``) with **all** diagnostics: YAML problems, schema
-    violations and semantic findings, sorted by position.
+    violations and semantic findings, sorted by position. ``orb_dir`` is the orb store the
+    2.1 lint compile reads published orbs from (as for :func:`workflowcore.compile`).
     """
     if isinstance(text, (bytes, bytearray)):
         if len(text) > max_chars * 4 + len(codecs.BOM_UTF8):
@@ -97,13 +100,14 @@ def load(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(text, path, max_chars, checks)
+        return _load(text, path, max_chars, checks, orb_dir)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None) -> LoadResult:
+def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None,
+          orb_dir: str | os.PathLike[str] | OrbStore | None = None) -> LoadResult:
     y = parse_yaml(text, path, max_chars=max_chars)
     diags = list(y.diagnostics)
     sm = y.source_map
@@ -159,7 +163,8 @@ def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None) 
             d.code.startswith("yaml-") and d.is_error for d in diags):
         # What only compiling finds (parameters, commands, matrices, orbs), in lint mode:
         # no trigger, so no workflow is dropped for its `when`.
-        compiled = compile_config(data, source_map=sm, lint=True)
+        compiled = compile_config(data, source_map=sm, lint=True,
+                                  orb_dir=orb_dir)
         diags, extra = merge_compiled(diags, compiled.diagnostics)
         # The compiler says it in CircleCI's words; the schema's view of that line goes.
         said = {d.line for d in extra if d.is_error}
@@ -228,8 +233,9 @@ def load_file(
     max_chars: int = DEFAULT_MAX_CHARS,
     max_bytes: int | None = None,
     checks: Sequence[Check] | None = None,
+    orb_dir: str | os.PathLike[str] | OrbStore | None = None,
 ) -> LoadResult:
-    """Load a config file.
+    """Load a config file (``orb_dir``: as for :func:`load`).
 
     The file is read with a byte bound, ``max_bytes`` (default: 4 bytes per allowed
     character, ``4 * max_chars``), whatever its size claims to be: more is refused with a
@@ -243,7 +249,7 @@ def load_file(
         raw = read_bounded(path, limit)
     except FileTooLargeError as exc:
         return _too_large(shown, str(exc.strerror))
-    return load(raw, shown, max_chars=max_chars, checks=checks)
+    return load(raw, shown, max_chars=max_chars, checks=checks, orb_dir=orb_dir)
 
 
 def _too_large(path: str, what: str) -> LoadResult:

@@ -17,10 +17,10 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..config import CompileResult, Config, LoadResult, compile_config
+from ..config.orbs.store import OrbStore
 from ..config.sourcemap import SourceMap
 from ..diagnostics import Diagnostic, Severity
 from ..errors import ConfigError
@@ -219,7 +219,8 @@ def plan(
     trigger: Trigger,
     workflows: Sequence[str] | None = None,
     *,
-    orb_dir: str | os.PathLike[str] | None = None,
+    orb_dir: str | os.PathLike[str] | OrbStore | None = None,
+    orb_pins: Mapping[str, str] | None = None,
 ) -> Plan:
     """Which jobs of which workflows run for ``trigger``, in what order, and why not the
     others.
@@ -227,25 +228,63 @@ def plan(
     ``config`` is a :class:`LoadResult` (from :func:`workflowcore.load`), a validated
     :class:`Config`, or plain config data. 2.1 configs are compiled first with the trigger's
     pipeline values and parameters (strings given for boolean/integer parameters are read
-    by their declared type). ``workflows`` restricts the plan to those names. Raises
+    by their declared type). ``workflows`` restricts the plan to those names. ``orb_dir``
+    is the local orb store and ``orb_pins`` the versions a lock file pinned (as for
+    :func:`workflowcore.compile`); ``Plan.orbs`` says what each orb resolved to. Raises
     :class:`ConfigError` when the config (or its compilation for this trigger) has errors,
     :class:`PlanError` for an unknown workflow name, and :class:`CycleError` for a
     ``requires`` cycle in plain data that was never validated.
     """
     data, sm = _data_of(config)
+    reuse = None
+    if isinstance(config, LoadResult) and orb_dir is None and not orb_pins:
+        reuse = reusable_compile(config, trigger)
     with gc_paused():
-        return _plan(data, sm, trigger, workflows, orb_dir)
+        return _plan(data, sm, trigger, workflows, orb_dir, orb_pins, reuse)
+
+
+#: Text that makes a 2.1 compile depend on the trigger (or on the orb store), so the
+#: lint compile ``load`` did cannot stand for it.
+_TRIGGER_DEPENDENT = ("pipeline.", "when", "unless", "orbs")
+
+
+def reusable_compile(result: LoadResult, trigger: Trigger) -> CompileResult | None:
+    """The compile ``load`` already did, when it is the compile ``trigger`` would give.
+
+    ``load`` compiles a 2.1 config in lint mode (no trigger). That output is the same for
+    every trigger when nothing in the config can see the trigger: no pipeline values or
+    pipeline parameters referenced (no ``pipeline.`` in the text), no ``when``/``unless``
+    (workflow conditions are kept in lint output, conditional steps are decided there),
+    no orbs (the store and pins are the caller's), no pipeline parameters given, and a
+    compile with no error. Then planning does not compile again (issue 11: the compiler
+    must not redo work ``load`` did); ``tests/planning/test_reused_compile.py`` checks the
+    plans are the same over the corpus. Decided from the text, conservatively: a word
+    in a comment is enough to compile again.
+    """
+    compiled = result.compiled
+    if compiled is None or compiled.data is None or compiled.errors or trigger.parameters:
+        return None
+    text = result.source_map.text
+    if any(word in text for word in _TRIGGER_DEPENDENT):
+        return None
+    data = result.data
+    if not isinstance(data, dict) or data.get("parameters"):
+        return None
+    return compiled
 
 
 def _plan(data: Any, sm: SourceMap | None, trigger: Trigger,
           workflows: Sequence[str] | None,
-          orb_dir: str | os.PathLike[str] | None) -> Plan:
+          orb_dir: str | os.PathLike[str] | OrbStore | None,
+          orb_pins: Mapping[str, str] | None = None,
+          reuse: CompileResult | None = None) -> Plan:
     typed = typed_parameters(data, trigger.parameters)
     if typed != dict(trigger.parameters):
         trigger = replace(trigger, parameters=typed)
     values = trigger.pipeline_values()
-    compiled = compile_config(data, source_map=sm, parameters=typed, pipeline_values=values,
-                              orb_dir=None if orb_dir is None else Path(orb_dir))
+    compiled = reuse if reuse is not None else compile_config(
+        data, source_map=sm, parameters=typed, pipeline_values=values, orb_dir=orb_dir,
+        orb_pins=orb_pins)
     if compiled.data is None or compiled.errors:
         raise ConfigError(compiled.diagnostics)
     bound = compiled.pipeline_parameters
@@ -255,6 +294,9 @@ def _plan(data: Any, sm: SourceMap | None, trigger: Trigger,
     planned = plan_compiled(compiled.data, trigger, workflows=workflows,
                             skipped_workflows=compiled.skipped_workflows,
                             job_of=_job_of(compiled, data), parameters=bound,
-                            workflow_order=_workflow_order(data))
+                            workflow_order=_workflow_order(data),
+                            unavailable_orbs=compiled.unavailable_orbs)
     warnings = tuple(d for d in compiled.diagnostics if not d.is_error)
-    return replace(planned, diagnostics=warnings) if warnings else planned
+    orbs = {ref: {"resolved": r.orb.ref, "digest": r.digest}
+            for ref, r in compiled.resolved_orbs.items()}
+    return replace(planned, diagnostics=warnings, orbs=orbs) if warnings or orbs else planned

@@ -25,6 +25,7 @@ import heapq
 import re
 from typing import Any, Iterator, Mapping, Sequence
 
+from ..config.compile import orbs_needed
 from ..errors import CycleError, PlanError
 from ..expr import pipeline_variables
 from .filters import as_list, filter_reason, legacy_branches_reason, spec_matches
@@ -174,6 +175,7 @@ def plan_compiled(
     job_of: Mapping[str, str] | None = None,
     parameters: Mapping[str, Any] | None = None,
     workflow_order: Sequence[str] | None = None,
+    unavailable_orbs: Mapping[str, str] | None = None,
 ) -> Plan:
     """Plan a compiled (2.0-shaped) config for ``trigger``.
 
@@ -182,6 +184,8 @@ def plan_compiled(
     (identity when absent). ``parameters`` are the pipeline parameter values expression
     filters see (default: the trigger's); ``workflow_order`` lists workflow names in config
     order, so skipped workflows keep their place (default: compiled ones first).
+    ``unavailable_orbs`` (alias → reference, :attr:`CompileResult.unavailable_orbs`) marks
+    each planned job with the unavailable orbs it needs.
 
     Raises :class:`PlanError` for an unknown name in ``workflows``, two jobs with one name
     in a workflow or a requirement naming no job of its workflow, and :class:`CycleError`
@@ -189,13 +193,14 @@ def plan_compiled(
     """
     with gc_paused():
         return _plan(data, trigger, workflows, skipped_workflows, job_of, parameters,
-                     workflow_order)
+                     workflow_order, unavailable_orbs or {})
 
 
 def _plan(data: Mapping[str, Any], trigger: Trigger, workflows: Sequence[str] | None,
           skipped_workflows: Mapping[str, str] | None, job_of: Mapping[str, str] | None,
           parameters: Mapping[str, Any] | None,
-          workflow_order: Sequence[str] | None) -> Plan:
+          workflow_order: Sequence[str] | None,
+          unavailable_orbs: Mapping[str, str]) -> Plan:
     jobs_def = data.get("jobs")
     if not isinstance(jobs_def, dict):
         jobs_def = {}
@@ -226,7 +231,7 @@ def _plan(data: Mapping[str, Any], trigger: Trigger, workflows: Sequence[str] | 
             planned.append(PlannedWorkflow(wname, False, _one_line(skipped[wname])))
             continue
         planned.append(_plan_workflow(wname, wfs[wname], jobs_def, trigger, variables, jo,
-                                      implicit))
+                                      implicit, unavailable_orbs))
     return Plan(trigger.to_dict(), tuple(planned))
 
 
@@ -253,7 +258,8 @@ def _entries(wname: str, wf: Mapping[str, Any]) -> list[tuple[str, Mapping[str, 
 
 def _plan_workflow(wname: str, wf: Mapping[str, Any], jobs_def: Mapping[str, Any],
                    trigger: Trigger, variables: Mapping[str, Any],
-                   job_of: Mapping[str, str], implicit: bool) -> PlannedWorkflow:
+                   job_of: Mapping[str, str], implicit: bool,
+                   unavailable_orbs: Mapping[str, str]) -> PlannedWorkflow:
     reason = _schedule_reason(wf, trigger)
     if reason is not None:
         return PlannedWorkflow(wname, False, reason)
@@ -347,8 +353,9 @@ def _plan_workflow(wname: str, wf: Mapping[str, Any], jobs_def: Mapping[str, Any
             if ctx is not None:
                 context = tuple(str(c) for c in as_list(ctx))
             sg = a.get("serial-group")
+        needs = orbs_needed(definition, unavailable_orbs) if unavailable_orbs else ()
         planned.append(PlannedJob(n, src, jtype, named, context, definition,
-                                  sg if isinstance(sg, str) else None))
+                                  sg if isinstance(sg, str) else None, needs))
     excl = tuple(ExcludedJob(names[i], names[i] if entries[i][1].get("type") == "approval"
                              else job_of.get(names[i], names[i]), excluded[i])
                  for i in sorted(excluded))

@@ -36,7 +36,9 @@ class PlannedJob:
     excluded by filters were dropped. ``type`` is ``build``, ``approval``, ``no-op``,
     ``release``, ``lock`` or ``unlock``. ``definition`` is the compiled job body (2.0 shape:
     ``docker``/``machine``, ``steps``, ``environment``, ...) as plain data, or ``None`` for
-    approval jobs and opaque orb jobs.
+    approval jobs. ``unavailable_orbs`` names the orbs (references) the job needs that
+    could not be had offline: such a job cannot run faithfully (``run`` refuses it, or skips
+    it as ``not_run`` when told to).
     """
 
     name: str
@@ -46,15 +48,19 @@ class PlannedJob:
     context: tuple[str, ...] = ()
     definition: Mapping[str, Any] | None = None
     serial_group: str | None = None
+    unavailable_orbs: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "job": self.job,
             "type": self.type,
             "requires": {k: list(v) for k, v in self.requires.items()},
             "context": list(self.context),
         }
+        if self.unavailable_orbs:
+            out["unavailable_orbs"] = list(self.unavailable_orbs)
+        return out
 
 
 @dataclass(frozen=True)
@@ -107,11 +113,15 @@ class Plan:
     ``trigger`` is the trigger as plain data (``Trigger.to_dict()``, parameters typed).
     ``diagnostics`` holds the warnings found while compiling the config for this trigger
     (e.g. an orb that is not available offline); they are not part of :meth:`to_dict`.
+    ``orbs`` says which version each orb reference resolved to in the local orb store
+    (reference as written → ``{"resolved": "ns/name@X.Y.Z", "digest": "sha256:..."}``);
+    :meth:`to_dict` has it when the config uses such orbs.
     """
 
     trigger: Mapping[str, Any]
     workflows: tuple[PlannedWorkflow, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = field(default=(), compare=False)
+    orbs: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
 
     def workflow(self, name: str) -> PlannedWorkflow:
         for w in self.workflows:
@@ -120,8 +130,11 @@ class Plan:
         raise KeyError(name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "version": 1,
             "trigger": dict(self.trigger),
             "workflows": [w.to_dict() for w in self.workflows],
         }
+        if self.orbs:
+            out["orbs"] = {k: dict(v) for k, v in self.orbs.items()}
+        return out

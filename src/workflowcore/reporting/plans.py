@@ -80,7 +80,14 @@ def _workflow_text(wf: PlannedWorkflow) -> list[str]:
                 line += "  ← " + ", ".join(_req_label(j, r) for r in j.requires)
             if j.context:
                 line += "  [context: " + ", ".join(j.context) + "]"
+            if j.unavailable_orbs:
+                line += "  [needs unavailable orb: " + ", ".join(j.unavailable_orbs) + "]"
             lines.append(line.rstrip())
+        missing = sorted({o for j in wf.jobs for o in j.unavailable_orbs})
+        if missing:
+            lines.append(f"  ! {_plural(len(missing), 'orb')} not available offline "
+                         f"({', '.join(missing)}): the jobs marked cannot run here; "
+                         "put their sources in an orb store and pass --orb-dir (docs/orbs.md)")
     if wf.excluded:
         groups: dict[str, list[str]] = {}
         for e in wf.excluded:

@@ -129,7 +129,8 @@ class ProgressPrinter:
 
 def workflow_object(record: WorkflowRunRecord, *, version: bool = False) -> Dict[str, Any]:
     """The JSON object of one workflow run: ``{"id", "name", "pipeline", "status",
-    "rerun_of", "jobs": {NAME: {"status", "exit_code"}}}`` (jobs in plan order)."""
+    "rerun_of", "jobs": {NAME: {"status", "exit_code", ["message"]}}}`` (jobs in plan order;
+    ``message`` says why a job failed, was refused or did not run, when there is a reason)."""
     data: Dict[str, Any] = {"version": RUN_JSON_VERSION} if version else {}
     data.update({
         "id": record.id,
@@ -137,7 +138,8 @@ def workflow_object(record: WorkflowRunRecord, *, version: bool = False) -> Dict
         "pipeline": record.pipeline_id,
         "status": record.status,
         "rerun_of": record.rerun_of,
-        "jobs": {name: {"status": job.status, "exit_code": job.exit_code}
+        "jobs": {name: {"status": job.status, "exit_code": job.exit_code,
+                        **({"message": job.message} if job.message else {})}
                  for name, job in record.jobs.items()},
     })
     return data

@@ -63,7 +63,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from ..errors import ExecutorError, RunBusyError, SchedulerError
+from ..errors import ExecutorError, OrbUnavailableError, RunBusyError, SchedulerError
 from ..planning.plan import PlannedJob, PlannedWorkflow
 from ._process import process_start_time, process_stat, stop_orphan_group
 from .contexts import Context, ContextNotFound, Masker, Unauthorized, resolve_contexts
@@ -215,6 +215,10 @@ class Runner:
     <workflowcore.runtime.events>`. ``job_timeout`` bounds each job (seconds).
     ``poll_interval`` is how often a driving runner looks for requests from other processes.
     ``kill_grace``: between SIGTERM and SIGKILL for the process groups a killed owner left.
+    A job that needs an orb not available offline (``PlannedJob.unavailable_orbs``) cannot
+    run faithfully: :meth:`create` (and so :meth:`run`) refuses its workflow with
+    :class:`OrbUnavailableError` unless ``skip_missing_orbs``, with which such jobs end
+    ``not_run`` with the reason, and what requires them follows the ``requires`` rules.
     """
 
     def __init__(
@@ -233,6 +237,7 @@ class Runner:
         owner: Optional[str] = None,
         poll_interval: float = 0.2,
         kill_grace: float = 2.0,
+        skip_missing_orbs: bool = False,
     ) -> None:
         if max_parallel is None:
             max_parallel = os.cpu_count() or 1
@@ -251,6 +256,7 @@ class Runner:
         self.owner = owner or default_owner()
         self.poll_interval = poll_interval
         self.kill_grace = kill_grace
+        self.skip_missing_orbs = skip_missing_orbs
         self._callbacks: List[EventCallback] = [on_event] if on_event is not None else []
         self._emit_lock = threading.RLock()
         self._driving: Set[str] = set()
@@ -294,7 +300,12 @@ class Runner:
         settings: Optional[Mapping[str, Any]] = None,
         workflow_id: Optional[str] = None,
     ) -> WorkflowRunRecord:
-        """Record a new workflow run (not started: :meth:`drive` runs it)."""
+        """Record a new workflow run (not started: :meth:`drive` runs it).
+
+        :class:`OrbUnavailableError` when jobs of it need orbs that are not available
+        offline and the runner was not told to skip them (``skip_missing_orbs``).
+        """
+        self.check_orbs([workflow])
         run_id = workflow_id or str(uuid.uuid4())
         scheduler = Scheduler(workflow)
         now = time.time()
@@ -304,7 +315,8 @@ class Runner:
             snapshot=scheduler.snapshot(),
             jobs={n: JobRecord(n, s.value) for n, s in scheduler.statuses().items()},
             config_path=config_path, trigger=dict(trigger or {}), actor=actor or _DEFAULT_ACTOR,
-            settings={"workspace_id": run_id, **dict(settings or {})},
+            settings={"workspace_id": run_id, **dict(settings or {}),
+                      **({"skip_missing_orbs": True} if self.skip_missing_orbs else {})},
             created_at=now, updated_at=now)
         self.store.create(record)
         return record
@@ -321,10 +333,21 @@ class Runner:
     ) -> List[WorkflowRunRecord]:
         """Create a workflow run for each workflow (one pipeline) and drive them together
         until each is finished or on hold."""
+        self.check_orbs(workflows)  # before any of them is recorded
         pipeline_id = pipeline_id or str(uuid.uuid4())
         ids = [self.create(w, actor=actor, pipeline_id=pipeline_id, trigger=trigger,
                            config_path=config_path, settings=settings).id for w in workflows]
         return self._drive(ids, fresh=set(ids))
+
+    def check_orbs(self, workflows: Sequence[PlannedWorkflow]) -> None:
+        """:class:`OrbUnavailableError` naming every job (and the orbs it needs) that needs
+        an orb not available offline, unless the runner skips such jobs."""
+        if self.skip_missing_orbs:
+            return
+        missing = {j.name: j.unavailable_orbs for w in workflows if w.runs
+                   for j in w.jobs if j.unavailable_orbs}
+        if missing:
+            raise OrbUnavailableError(missing)
 
     def drive(self, workflow_ids: Sequence[str]) -> List[WorkflowRunRecord]:
         """Take the workflow runs in hand and run them until each is finished or on hold.
@@ -651,6 +674,10 @@ class Runner:
             decided = False
             for job in ready:
                 planned = a.planned[job]
+                if planned.unavailable_orbs:
+                    self._skip_for_orbs(a, job, planned.unavailable_orbs)
+                    decided = True
+                    continue
                 actor = scheduler.actor_for(job, a.actor)
                 outcome = resolve_contexts(planned.context, self.contexts, actor)
                 if isinstance(outcome, (Unauthorized, ContextNotFound)):
@@ -666,6 +693,18 @@ class Runner:
                 a.maskers[job] = Masker(secrets)
                 pending.append((a, job))
             self._commit(a, "job-decided", write=decided)
+
+    def _skip_for_orbs(self, a: _Active, job: str, orbs: Tuple[str, ...]) -> None:
+        """A job needing orbs not available offline never runs: ``not_run`` with the reason
+        (skipped as told, or refused when the run was not created to skip them)."""
+        told = self.skip_missing_orbs or bool(a.settings.get("skip_missing_orbs"))
+        how = "skipped (--skip-missing-orbs)" if told else \
+            "not run: put their sources in an orb store (--orb-dir)"
+        a.scheduler.skip(job)
+        a.jobs[job] = replace(a.jobs[job], exit_code=None,
+                              message=f"needs orb(s) not available offline: "
+                                      f"{', '.join(orbs)}; {how}")
+        a.dirty.add(job)
 
     def _start(self, a: _Active, job: str, loop: _Loop) -> None:
         actor, contexts_env, secrets = a.prepared.pop(job)

@@ -133,7 +133,9 @@ _NOT_HANDED, _HANDED, _STARTED, _REPORTED = 0, 1, 2, 3
 _REACHABLE: tuple[tuple[frozenset[int], frozenset[int]], ...] = (
     (
         frozenset({_BLOCKED, _QUEUED, _CANCELED, _NOT_RUN}),
-        frozenset({_QUEUED, _RUNNING, _SUCCESS, _FAILED, _CANCELED, _UNAUTHORIZED}),
+        # a handed-out job is not_run only when the host skipped it (skip()), which it
+        # does only for a job whose requirements were met
+        frozenset({_QUEUED, _RUNNING, _SUCCESS, _FAILED, _CANCELED, _UNAUTHORIZED, _NOT_RUN}),
     ),
     (frozenset({_BLOCKED, _ON_HOLD, _SUCCESS, _CANCELED, _NOT_RUN}), frozenset()),
     (frozenset({_BLOCKED, _SUCCESS, _CANCELED, _NOT_RUN}), frozenset()),
@@ -357,6 +359,24 @@ class Scheduler:
         self._phase[i] = _REPORTED
         self._nout -= 1
         self._finish(i, code)
+
+    def skip(self, job: str) -> None:
+        """Do not run a job :meth:`get_ready` handed out (and that was not started): it ends
+        ``not_run``, and what depends on it resolves as for any ``not_run`` requirement
+        (``requires: [x]`` is then ``not_run`` too; ``x: not_run`` or ``terminal`` runs).
+        A host uses this for a job it cannot run faithfully, such as one needing an orb
+        that is not available offline when told to skip those.
+        """
+        self._requeue_allowed = False
+        i = self._index.get(job, -1) if isinstance(job, str) else -1
+        if i < 0:
+            raise SchedulerError(self._unknown(job))
+        if self._phase[i] != _HANDED or self._status[i] != _QUEUED:
+            raise SchedulerError(self._done_misuse(i) if self._phase[i] != _STARTED else
+                                 f"job {job!r} was started; report its outcome with done()")
+        self._phase[i] = _REPORTED
+        self._nout -= 1
+        self._finish(i, _NOT_RUN)
 
     def approve(self, job: str, actor: str) -> None:
         """Approve an ``on_hold`` approval job: it ends ``success``, approved by ``actor``.
@@ -631,8 +651,10 @@ class Scheduler:
         if pending:
             return f"is {name} but its requirement {self._names[pending[0]]!r} is not terminal"
         unmet = any(not mask & (1 << status[r]) for r, mask in reqs)
-        if c == _NOT_RUN and not unmet:
+        if c == _NOT_RUN and not unmet and not handed:
             return "is not_run but all its requirements were met"
+        if c == _NOT_RUN and unmet and handed:
+            return "is not_run (skipped) but one of its requirements was not met"
         if c != _NOT_RUN and unmet:
             return f"is {name} but one of its requirements ended in a status it does not accept"
         return ""

@@ -13,7 +13,7 @@ from ._emit import to_yaml
 from ._limits import MAX_COMMAND_DEPTH, MAX_EXPANDED_NODES, MAX_MATRIX_JOBS
 from ._matrix import matrix_member_name
 from ._orbs import find_orb_file, parse_orb_reference
-from ._result import CompileResult
+from ._result import CompileResult, orbs_needed
 
 __all__ = [
     "DEFAULT_ORB_DIR",
@@ -24,6 +24,7 @@ __all__ = [
     "compile_config",
     "find_orb_file",
     "matrix_member_name",
+    "orbs_needed",
     "parse_orb_reference",
     "to_yaml",
 ]

@@ -10,11 +10,13 @@ pipeline values. 2.0 configs pass through, normalised to the same shape.
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ...diagnostics import Diagnostic, sort_diagnostics
 from ...expr import find_template_errors, pipeline_variables, template_reference_spans
+from ..orbs.store import OrbStore, as_store
 from ..sourcemap import SourceMap
 from ._context import Abort, Ctx
 from ._diag import Loc, Reporter, Source
@@ -41,14 +43,18 @@ def compile_config(
     source_map: Optional[SourceMap] = None,
     parameters: Optional[Mapping[str, Any]] = None,
     pipeline_values: Optional[Mapping[str, Any]] = None,
-    orb_dir: Optional[str | Path] = None,
+    orb_dir: str | os.PathLike[str] | OrbStore | None = None,
     lint: bool = False,
+    orb_pins: Optional[Mapping[str, str]] = None,
 ) -> CompileResult:
     """Process a loaded config (plain data from the YAML loader) as CircleCI would.
 
     ``parameters`` are the pipeline parameters a trigger passes; ``pipeline_values`` the
-    built-in values (``{"pipeline.git.branch": "main"}``). ``orb_dir`` holds local copies
-    of published orbs (see :mod:`._orbs` for the layout). ``lint=True`` means no trigger
+    built-in values (``{"pipeline.git.branch": "main"}``). ``orb_dir`` is the orb store
+    (:mod:`workflowcore.config.orbs.store`): a directory (searched after ``.circleci/orbs``
+    beside the config), or an :class:`OrbStore`; by default the per-user store.
+    ``orb_pins`` maps orb references as written to the version a lock file pinned
+    (``{"circleci/node@5": "5.0.3"}``). ``lint=True`` means no trigger
     is known: workflows are never dropped, tags using built-in pipeline values stay as
     written, and everything is still checked.
 
@@ -68,22 +74,13 @@ def compile_config(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        store = as_store(orb_dir, source_map.path if source_map is not None else None)
         return _Compile(
-            data, config, parameters, pipeline_values, _orb_dir(orb_dir, source_map), lint
+            data, config, parameters, pipeline_values, store, lint, orb_pins or {}
         ).run()
     finally:
         if gc_was_enabled:
             gc.enable()
-
-
-def _orb_dir(orb_dir: Optional[str | Path], sm: Optional[SourceMap]) -> Path:
-    if orb_dir is not None:
-        return Path(orb_dir)
-    if sm is not None and sm.path not in ("", "<string>"):
-        p = Path(sm.path)
-        if p.is_file():
-            return p.parent / "orbs"
-    return DEFAULT_ORB_DIR
 
 
 class _Compile:
@@ -93,14 +90,16 @@ class _Compile:
         config: Source,
         parameters: Optional[Mapping[str, Any]],
         pipeline_values: Optional[Mapping[str, Any]],
-        orb_dir: Path,
+        store: OrbStore,
         lint: bool,
+        pins: Mapping[str, str],
     ) -> None:
         self.data = data
         self.config = config
         self.parameters = dict(parameters or {})
         self.pipeline_values = dict(pipeline_values or {})
-        self.orb_dir = orb_dir
+        self.store = store
+        self.pins = pins
         self.lint = lint
         self.rep = Reporter()
         self.extra: List[Diagnostic] = []
@@ -123,7 +122,7 @@ class _Compile:
             return CompileResult(None, self._diagnostics())
 
     def _diagnostics(self) -> List[Diagnostic]:
-        return sort_diagnostics([*self.rep.diagnostics, *self.extra])
+        return sort_diagnostics([*self.rep.diagnostics, *self.rep.summaries(), *self.extra])
 
     def _pipeline_parameters(self) -> Tuple[Dict[str, Any], set[str]]:
         decls = parse_declarations(
@@ -158,11 +157,12 @@ class _Compile:
         ctx = Ctx(self.rep, renderer, self.config, self.lint, variables)
         root = Namespace("", "config", self.config, (), "", data)
         loader = OrbLoader(
-            self.orb_dir,
+            self.store,
             self.rep,
             self.config,
             lambda s, loc: renderer.render_str(s, Scope(), self.config, loc),
             MAX_ORB_DEPTH,
+            self.pins,
         )
         loader.build(root, data.get("orbs"), ("orbs",), None, 0)
         self.extra.extend(loader.extra_diagnostics)
@@ -183,7 +183,7 @@ class _Compile:
             self._no_workflows(ex, root, wc, out)
         self._check_definitions(ex, root)
         return CompileResult(out, self._diagnostics(), wc.skipped, ctx.origins, wc.opaque_jobs,
-                             dict(values))
+                             dict(values), dict(loader.unavailable), dict(loader.resolved))
 
     def _workflows(
         self, wc: WorkflowCompiler, workflows: Dict[str, Any], out: Dict[str, Any]

@@ -1,28 +1,23 @@
-"""Namespaces of reusable elements: the config itself, inline orbs, local orb files, and
-orbs that are not available offline (R10.6).
+"""Namespaces of reusable elements: the config itself, inline orbs, orbs from the local
+orb store, and orbs that are not available offline (R10.6).
 
-Published orbs live on CircleCI's servers; offline we read them from a local directory::
-
-    <orb_dir>/<namespace>/<name>@<version>.yml     (or .yaml)
-
-``<version>`` is a full ``X.Y.Z``; a reference ``ns/name@X`` or ``@X.Y`` resolves to the
-highest ``X.Y.Z`` file with that prefix, ``@volatile`` to the highest of all, and
-``@dev:label`` to the file ``<name>@dev:label.yml``. An orb that cannot be found is a
-warning, and its elements become *opaque*: jobs are kept as placeholders, steps calling
-its commands are kept as written, executors are not merged.
+Published orbs live on CircleCI's servers; offline they come from the orb store
+(:mod:`workflowcore.config.orbs.store`: packed files and source trees, version resolution,
+pins from a lock file). An orb that cannot be found is a warning, and its elements become
+*opaque*: jobs are kept as placeholders, steps calling its commands are kept as written,
+executors are not merged (``CompileResult.unavailable_orbs`` says which, and
+``process``/``run`` refuse to pretend they were compiled).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ...diagnostics import Diagnostic, Severity
-from .._files import read_bounded
-from .._yaml import DEFAULT_MAX_CHARS, YamlResult, parse_yaml
+from ..orbs.store import OrbStore, Resolved
 from ._diag import Loc, Reporter, Source
 
 __all__ = [
@@ -40,8 +35,6 @@ __all__ = [
 KINDS = {"command": "commands", "executor": "executors", "job": "jobs"}
 
 _REF_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*)/([A-Za-z0-9][A-Za-z0-9_.-]*)@(\S+)$")
-_FULL = re.compile(r"^\d+\.\d+\.\d+$")
-_PREFIX = re.compile(r"^\d+(?:\.\d+)?$")
 
 
 def parse_orb_reference(ref: str) -> Optional[Tuple[str, str, str]]:
@@ -105,9 +98,11 @@ def lookup(ns: Namespace, kind: str, ref: str) -> Union[Element, Opaque, None]:
     """Resolve ``ref`` (``name`` or ``orb/name``) in ``ns``.
 
     An inline orb may also use the orbs the config imports [INFER: lenient, so configs
-    that rely on it keep compiling].
+    that rely on it keep compiling]. A job the config itself defines under a name with a
+    ``/`` (``upload latest/stable``, as a processed config names jobs) is that job, not an
+    orb reference (docs/conformance.md, decision 3).
     """
-    if "/" in ref:
+    if "/" in ref and not (kind == "job" and ns.kind == "config" and ref in ns.section(kind)):
         alias, _, name = ref.partition("/")
         orb = ns.orbs.get(alias)
         if orb is None and ns.kind == "inline" and ns.parent is not None:
@@ -128,59 +123,11 @@ def lookup(ns: Namespace, kind: str, ref: str) -> Union[Element, Opaque, None]:
 
 # -- loading -------------------------------------------------------------------------
 
-_FILE_CACHE: Dict[str, Tuple[int, int, YamlResult]] = {}
-_FILE_CACHE_MAX = 128
-
-
-def _read_orb_file(path: Path) -> YamlResult:
-    """Parse an orb file, cached by path, mtime and size (editors recompile constantly)."""
-    st = path.stat()
-    key = str(path)
-    hit = _FILE_CACHE.get(key)
-    if hit is not None and hit[0] == st.st_mtime_ns and hit[1] == st.st_size:
-        return hit[2]
-    # Bounded and never blocking, like every file a user names (a FIFO planted as an orb).
-    text = read_bounded(path, 4 * DEFAULT_MAX_CHARS).decode("utf-8-sig")
-    result = parse_yaml(text, key)
-    if len(_FILE_CACHE) >= _FILE_CACHE_MAX:
-        _FILE_CACHE.pop(next(iter(_FILE_CACHE)))
-    _FILE_CACHE[key] = (st.st_mtime_ns, st.st_size, result)
-    return result
-
-
-def _version_key(v: str) -> Optional[Tuple[int, ...]]:
-    return tuple(int(p) for p in v.split(".")) if _FULL.match(v) else None
-
-
 def find_orb_file(orb_dir: Path, namespace: str, name: str, version: str) -> Optional[Path]:
-    """The local file for ``namespace/name@version`` (layout in the module docstring)."""
-    d = orb_dir / namespace
-    if not d.is_dir():
-        return None
-    if _FULL.match(version) or version.startswith("dev:"):
-        for ext in (".yml", ".yaml"):
-            p = d / f"{name}@{version}{ext}"
-            if p.is_file():
-                return p
-        return None
-    if version != "volatile" and not _PREFIX.match(version):
-        return None
-    prefix = None if version == "volatile" else tuple(int(p) for p in version.split("."))
-    best: Optional[Tuple[Tuple[int, ...], Path]] = None
-    try:
-        entries = os.listdir(d)
-    except OSError:
-        return None
-    for entry in entries:
-        stem, ext = os.path.splitext(entry)
-        if ext not in (".yml", ".yaml") or not stem.startswith(name + "@"):
-            continue
-        key = _version_key(stem[len(name) + 1 :])
-        if key is None or (prefix is not None and key[: len(prefix)] != prefix):
-            continue
-        if best is None or key > best[0]:
-            best = (key, d / entry)
-    return best[1] if best else None
+    """The file (or source tree) of ``namespace/name@version`` in the store ``orb_dir``
+    (resolution and layouts: :mod:`workflowcore.config.orbs.store`), or ``None``."""
+    found = OrbStore([orb_dir]).find(namespace, name, version)
+    return found.path if found is not None else None
 
 
 class OrbLoader:
@@ -188,18 +135,25 @@ class OrbLoader:
 
     def __init__(
         self,
-        orb_dir: Path,
+        store: OrbStore,
         reporter: Reporter,
         config_source: Source,
         render_ref: Any,
         max_depth: int,
+        pins: Optional[Mapping[str, str]] = None,
     ) -> None:
-        self.orb_dir = orb_dir
+        self.store = store
+        self.pins = dict(pins or {})
+        #: orb references as written → what the store resolved them to
+        self.resolved: Dict[str, Resolved] = {}
         self.reporter = reporter
         self.config_source = config_source
         self.render_ref = render_ref
         self.max_depth = max_depth
         self.extra_diagnostics: List[Diagnostic] = []
+        #: Every orb that could not be had, by the alias it was imported under (the
+        #: config's own import of an alias wins, then the first nested one).
+        self.unavailable: Dict[str, str] = {}
         self._stack: List[str] = []
 
     def build(
@@ -223,6 +177,10 @@ class OrbLoader:
                 owner.orbs[alias] = self._load(owner, alias, spec, aloc, here, depth)
 
     def _opaque(self, owner: Namespace, alias: str, ref: str) -> Namespace:
+        if owner.kind == "config":
+            self.unavailable[alias] = ref  # the config's own import of the alias wins
+        else:
+            self.unavailable.setdefault(alias, ref)
         return Namespace(alias, "opaque", owner.source, (), ref, {}, parent=_root(owner))
 
     def _load(
@@ -259,8 +217,8 @@ class OrbLoader:
                 )
             return self._opaque(owner, alias, ref or spec)
         namespace, name, version = parsed
-        path = find_orb_file(self.orb_dir, namespace, name, version)
-        if path is None:
+        found = self.store.find(namespace, name, version, self.pins.get(ref))
+        if found is None:
             self.reporter.report(
                 src,
                 loc,
@@ -269,11 +227,12 @@ class OrbLoader:
                 "are opaque",
                 severity=Severity.WARNING,
                 context=False,
-                hint=f"put its source at {self.orb_dir / namespace / (name + '@<version>.yml')}"
-                " (e.g. from 'circleci orb source') to compile it fully",
+                hint=f"no version matching '{version}' in the orb store "
+                f"({self.store.describe()}); add its source there (docs/orbs.md) or pass "
+                "--orb-dir",
             )
             return self._opaque(owner, alias, ref)
-        key = str(path.resolve())
+        key = str(found.path.resolve())
         if key in self._stack or depth >= self.max_depth:
             self.reporter.report(
                 src,
@@ -288,18 +247,19 @@ class OrbLoader:
             )
             return self._opaque(owner, alias, ref)
         try:
-            result = _read_orb_file(path)
+            result = self.store.read(found, ref)
         except (OSError, UnicodeDecodeError) as exc:
             self.reporter.report(
                 src,
                 loc,
                 "orb-unavailable",
-                f"Orb '{ref}' could not be read from {path}: {exc}",
+                f"Orb '{ref}' could not be read from {found.path}: {exc}",
                 severity=Severity.WARNING,
                 context=False,
             )
             return self._opaque(owner, alias, ref)
         self.extra_diagnostics.extend(result.diagnostics)
+        path = found.path
         if not isinstance(result.data, dict):
             self.reporter.report(
                 src,
@@ -309,7 +269,8 @@ class OrbLoader:
                 context=False,
             )
             return self._opaque(owner, alias, ref)
-        resolved = f"{namespace}/{name}@{path.stem.split('@', 1)[1]}"
+        self.resolved.setdefault(ref, result)
+        resolved = found.ref
         fsrc = Source(result.source_map, str(path), False, anchor)
         ns = Namespace(alias, "file", fsrc, (), resolved, result.data, parent=_root(owner))
         self._stack.append(key)

@@ -3,11 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Set, Tuple
+from typing import Any, Dict, List, Mapping, Set, Tuple
 
 from ...diagnostics import Diagnostic, Severity
 
-__all__ = ["CompileResult"]
+__all__ = ["CompileResult", "orbs_needed"]
+
+
+def orbs_needed(job: Any, unavailable: Mapping[str, str]) -> Tuple[str, ...]:
+    """The unavailable orbs (references, sorted) a compiled job needs in order to run.
+
+    Once compiled, every element of an orb that *was* available is inlined, so what is
+    left naming an orb is unavailable: the placeholder of an opaque orb job
+    (``{opaque: true, orb: REF}``), a step ``alias/command``, an ``executor:`` kept as
+    ``alias/executor``. ``unavailable`` maps aliases to references
+    (:attr:`CompileResult.unavailable_orbs`); an alias missing from it is named as
+    ``alias/...`` so nothing needed goes unsaid.
+    """
+    if not isinstance(job, dict):
+        return ()
+    if job.get("opaque") is True:
+        return (str(job.get("orb")),)
+    found: Set[str] = set()
+
+    def named(name: Any) -> None:
+        if isinstance(name, str) and "/" in name:
+            alias = name.split("/", 1)[0]
+            found.add(unavailable.get(alias, f"{alias}/..."))
+
+    executor = job.get("executor")
+    named(executor.get("name") if isinstance(executor, dict) else executor)
+    steps = job.get("steps")
+    for step in steps if isinstance(steps, list) else ():
+        if isinstance(step, str):
+            named(step)
+        elif isinstance(step, dict) and len(step) == 1:
+            named(next(iter(step)))
+    return tuple(sorted(found))
 
 
 @dataclass
@@ -24,9 +56,10 @@ class CompileResult:
     reason. ``origins`` maps compiled locs (``("jobs", "build-1")``,
     ``("workflows", "main", "jobs", 3)``, ``("jobs", "build-1", "steps", 4)``) to the loc
     in the source config the part came from; look up the longest prefix of a loc.
-    ``opaque_jobs`` names compiled jobs that come from orbs not available offline;
-    ``pipeline_parameters`` the bound pipeline parameters (planning evaluates expression
-    filters with them).
+    ``opaque_jobs`` names compiled jobs that come from orbs not available offline, and
+    ``unavailable_orbs`` maps the alias of every orb that could not be had to its reference
+    (:func:`orbs_needed` tells which of them a job needs); ``pipeline_parameters`` the
+    bound pipeline parameters (planning evaluates expression filters with them).
     """
 
     data: Any
@@ -37,6 +70,24 @@ class CompileResult:
     #: The pipeline parameters after binding: given values, else declared defaults (with
     #: ``<< >>`` in defaults rendered), as the compiler evaluated ``when`` and tags with them.
     pipeline_parameters: Dict[str, Any] = field(default_factory=dict)
+    unavailable_orbs: Dict[str, str] = field(default_factory=dict)
+    #: Every orb reference as written (``circleci/node@5``) that the store resolved, with
+    #: what it resolved to (``Resolved.orb.ref``, ``.digest``, where it was read from).
+    resolved_orbs: Dict[str, Any] = field(default_factory=dict)
+
+    def orbs_needed(self, job: str) -> Tuple[str, ...]:
+        """The unavailable orbs compiled job ``job`` needs (see :func:`orbs_needed`)."""
+        jobs = self.data.get("jobs") if isinstance(self.data, dict) else None
+        body = jobs.get(job) if isinstance(jobs, dict) else None
+        return orbs_needed(body, self.unavailable_orbs)
+
+    def needed_orbs(self) -> Tuple[str, ...]:
+        """Every unavailable orb a compiled job needs, sorted."""
+        jobs = self.data.get("jobs") if isinstance(self.data, dict) else None
+        out: Set[str] = set()
+        for body in jobs.values() if isinstance(jobs, dict) else ():
+            out.update(orbs_needed(body, self.unavailable_orbs))
+        return tuple(sorted(out))
 
     @property
     def errors(self) -> List[Diagnostic]:

@@ -274,6 +274,7 @@ def workflow_to_data(workflow: PlannedWorkflow) -> Dict[str, Any]:
                 "context": list(j.context),
                 "definition": j.definition,
                 "serial_group": j.serial_group,
+                "unavailable_orbs": list(j.unavailable_orbs),
             }
             for j in workflow.jobs
         ],
@@ -293,6 +294,7 @@ def workflow_from_data(data: Mapping[str, Any]) -> PlannedWorkflow:
                 context=tuple(str(c) for c in j["context"]),
                 definition=j["definition"],
                 serial_group=j.get("serial_group"),
+                unavailable_orbs=tuple(j.get("unavailable_orbs") or ()),
             )
             for j in data["jobs"]
         )
