@@ -29,6 +29,7 @@ from ...expr import (
     parse_expression,
     template_string,
 )
+from .._suggest import did_you_mean
 from .._vocabulary import INVOCATION_KEYS
 from ._context import Ctx
 from ._diag import Frame, Loc
@@ -543,7 +544,7 @@ class WorkflowCompiler:
             if not m.requires:
                 continue
             out: List[Any] = []
-            for req in m.requires:
+            for index, req in enumerate(m.requires):
                 rname, status = _req_parts(req)
                 targets: Optional[List[str]] = None
                 if rname is not None:
@@ -573,6 +574,33 @@ class WorkflowCompiler:
                         key=True,
                         hint=f"require the whole group: requires: [{in_groups[rname]}]",
                     )
+                if (
+                    targets is None
+                    and rname is not None
+                    and "<<" not in rname
+                    and rname not in finals
+                    and rname not in by_base
+                    and rname not in by_alias
+                    and rname not in in_groups
+                    and m.group is None
+                    and m.synthetic is None
+                ):
+                    # Names nothing in the processed workflow. The checks say so at load
+                    # (same place, so one diagnostic) unless the workflow has a matrix or
+                    # a templated name, which they cannot expand (a fuzz finding: plan()
+                    # then raised PlanError). A workflow behind `when` gets a warning, as
+                    # from the checks.
+                    saved, self.rep.demote = self.rep.demote, m.demote
+                    self.rep.report(
+                        self.src,
+                        (*m.src_loc, m.ref, "requires", index),
+                        "requires-unknown",
+                        f"Job '{m.final}' requires '{rname}', which is the name of 0 other "
+                        f"jobs in workflow '{m.workflow}'",
+                        context=False,
+                        hint=did_you_mean(rname, sorted(finals - {m.final})),
+                    )
+                    self.rep.demote = saved
                 if targets is None:
                     out.append(req)
                 else:
