@@ -218,3 +218,18 @@ def test_a_real_orbs_steps_run_for_real(tmp_path: Path) -> None:
                    "lockfile", "==> Installing NPM packages", "==> Saving Cache",
                    "tests ran"):
         assert marker in out, marker
+
+
+def test_building_the_command_line_imports_neither_the_registry_nor_the_packer() -> None:
+    """Every command's cold start pays for what the parser imports: the registry client
+    (urllib, ssl, http) and the packer are imported by the orb commands that use them."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from workflowcore.cli.main import build_parser; build_parser(); "
+            "print(sorted(m for m in ('ssl', 'urllib.request', 'http.client', "
+            "'workflowcore.config.orbs.registry', 'workflowcore.config.orbs._pack', "
+            "'workflowcore.config.orbs._validate') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
