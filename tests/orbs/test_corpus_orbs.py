@@ -107,3 +107,33 @@ def test_partial_versions_resolve_to_the_highest_release_held() -> None:
     got: Dict[str, Any] = {k: v.orb.ref for k, v in c.resolved_orbs.items()}
     assert got["circleci/slack@4"] == "circleci/slack@4.12.5"
     assert got["circleci/node@volatile"].startswith("circleci/node@7.")
+
+
+def test_a_source_tree_and_its_packed_file_compile_the_same(tmp_path_factory:
+                                                           pytest.TempPathFactory) -> None:
+    """Issue 11: where the same orb is a source tree and (packed) a file, compiling a config
+    gives the same result from either: every corpus config whose orbs are all present,
+    compiled from ../shared/orbs and from a store of the same orbs packed."""
+    store = _store()
+    packed = tmp_path_factory.mktemp("packed-store")
+    done = 0
+    for name in REAL:
+        r = _loaded(name)
+        if r.errors or not _refs(r):
+            continue
+        c = _compiled(name)
+        if c.unavailable_orbs:
+            continue
+        for res in c.resolved_orbs.values():
+            orb = res.orb
+            target = packed / orb.namespace / f"{orb.name}@{orb.version}.yml"
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(res.text, encoding="utf-8")
+        again = wc.compile(load(r.source_map.text, name, orb_dir=packed),
+                           wc.Trigger(branch="main"), orb_dir=packed)
+        assert again.data == c.data, name
+        assert {k: v.orb.ref for k, v in again.resolved_orbs.items()} == \
+            {k: v.orb.ref for k, v in c.resolved_orbs.items()}
+        done += 1
+    assert done >= 26 and store

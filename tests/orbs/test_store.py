@@ -195,3 +195,36 @@ def test_check_lock_names_a_changed_or_missing_orb(tmp_path: Path) -> None:
         ("orb-lock-stale", "'a/e@4'")]
     assert "sha256:XX" in diags[0].message and "a/d@3.1.0" in diags[1].message
     assert all(d.is_error for d in diags)
+
+
+# -- findings inside an orb point into its own source files -------------------------------
+
+def test_a_finding_in_a_source_tree_orb_points_at_its_file(tmp_path: Path) -> None:
+    import workflowcore as wc
+
+    d = tree(tmp_path / "store", "acme/tools@2.0.0")
+    (d / "commands" / "broken.yml").write_text(
+        "description: uses a parameter it does not declare\n"
+        "steps:\n"
+        "  - run: echo << parameters.nope >>\n", encoding="utf-8")
+    config = ("version: 2.1\norbs:\n  t: acme/tools@2\njobs:\n  b:\n"
+              "    docker: [{image: x}]\n    steps: [t/broken]\n"
+              "workflows:\n  w: {jobs: [b]}\n")
+    compiled = wc.compile(wc.load(config), wc.Trigger(branch="main"),
+                          orb_dir=tmp_path / "store")
+    [finding] = [d for d in compiled.diagnostics if d.code == "param-undeclared"]
+    assert finding.path == str(d / "commands" / "broken.yml")
+    assert (finding.line, finding.column) == (3, 18)  # at `parameters.nope`
+    assert "in command 't/broken' invoked at 7:13" in finding.message
+
+    # the same orb as a packed file: the finding points into that file
+    packed_store = tmp_path / "packed"
+    (packed_store / "acme").mkdir(parents=True)
+    text = wc.pack_orb(d).text
+    (packed_store / "acme" / "tools@2.0.0.yml").write_text(text, encoding="utf-8")
+    again = wc.compile(wc.load(config), wc.Trigger(branch="main"), orb_dir=packed_store)
+    [other] = [d for d in again.diagnostics if d.code == "param-undeclared"]
+    assert other.path == str(packed_store / "acme" / "tools@2.0.0.yml")
+    line = text.splitlines()[other.line - 1]
+    assert "parameters.nope" in line
+    assert again.data == compiled.data

@@ -10,7 +10,7 @@ only once per place and message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from ...diagnostics import Diagnostic, Severity, Span
 from ..sourcemap import SourceMap
@@ -26,15 +26,32 @@ class Source:
 
     ``anchor`` is the loc *in the config* that stands for this file (its ``orbs:`` entry),
     used for ``origins`` since those point into the config only.
+
+    ``remap`` is set for an orb packed from a source tree: it maps a loc of the packed orb
+    to the file it was written in, that file's source map, the loc inside it, and whether
+    the value there was included (``<<include()>>``: its text is not the file's), so a
+    finding points at ``.../commands/install.yml:12:5``, not into packed text no one sees.
     """
 
     sm: Optional[SourceMap]
     path: str
     is_config: bool
     anchor: Loc = ()
+    remap: Optional[Callable[[Loc], Optional[Tuple[str, SourceMap, Loc, bool]]]] = None
 
     def span(self, loc: Loc, *, key: bool = False) -> Optional[Span]:
         return self.sm.span(loc, key=key) if self.sm is not None else None
+
+    def place(self, loc: Loc, *, key: bool = False
+              ) -> Tuple[str, Optional[Span], Optional[SourceMap], bool]:
+        """Where ``loc`` was written: (path, span, that file's source map, whether the text
+        there is the value's own text, so a part of it can be pointed at)."""
+        if self.remap is not None:
+            hit = self.remap(loc)
+            if hit is not None:
+                path, sm, file_loc, included = hit
+                return path, sm.span(file_loc, key=key), sm, not included
+        return self.path, self.span(loc, key=key), self.sm, True
 
     def origin(self, loc: Loc) -> Loc:
         """``loc`` as a config loc (orb-file locs collapse onto the orb's entry)."""
@@ -66,16 +83,16 @@ class Reporter:
         self._seen: Dict[Tuple[Any, ...], int] = {}
         #: (code, message) → how often it was reported, and where it was last placed
         self._repeats: Dict[Tuple[str, str], int] = {}
-        self._last: Dict[Tuple[str, str], Tuple[Source, int, int, Severity]] = {}
+        self._last: Dict[Tuple[str, str], Tuple[str, int, int, Severity]] = {}
 
     @property
     def error_count(self) -> int:
         return sum(1 for d in self.diagnostics if d.severity is Severity.ERROR)
 
     def where(self, frame: Frame) -> str:
-        sp = frame.source.span(frame.loc, key=True)
+        path, sp, _, _ = frame.source.place(frame.loc, key=True)
         pos = f"{sp.start.line}:{sp.start.column}" if sp is not None else "?"
-        return pos if frame.source.is_config else f"{frame.source.path}:{pos}"
+        return pos if frame.source.is_config else f"{path}:{pos}"
 
     def suffix(self, skip: int = 0) -> str:
         """`` (in command 'x' invoked at 3:9, in job 'b' invoked at 9:9)``, innermost first."""
@@ -118,20 +135,20 @@ class Reporter:
         self._repeats[same] = n
         if n > MAX_SAME_FINDING:
             return
-        sp = source.span(loc, key=key)
+        path, sp, sm, own_text = source.place(loc, key=key)
         if sp is None:
             line, col, eline, ecol = 1, 1, 0, 0
         else:
             line, col = sp.start.line, sp.start.column
             eline, ecol = sp.end.line, sp.end.column
-            if sub is not None and text is not None and source.sm is not None:
-                narrowed = _narrow(source.sm, sp, text, sub)
+            if sub is not None and text is not None and sm is not None and own_text:
+                narrowed = _narrow(sm, sp, text, sub)
                 if narrowed is not None:
                     line, col, eline, ecol = narrowed
         if self.demote is not None and severity is Severity.ERROR:
             severity = Severity.WARNING
             hint = f"{hint}; {self.demote}" if hint else self.demote
-        dedupe = (source.path, line, col, code, message)
+        dedupe = (path, line, col, code, message)
         at = self._seen.get(dedupe)
         if at is not None and not (
             severity is Severity.ERROR and self.diagnostics[at].severity is not Severity.ERROR
@@ -142,7 +159,7 @@ class Reporter:
             code=code,
             message=full,
             severity=severity,
-            path=source.path,
+            path=path,
             line=line,
             column=col,
             end_line=eline,
@@ -154,7 +171,7 @@ class Reporter:
             return
         self._seen[dedupe] = len(self.diagnostics)
         self.diagnostics.append(diag)
-        self._last[same] = (source, line, col, severity)
+        self._last[same] = (path, line, col, severity)
 
     def summaries(self) -> List[Diagnostic]:
         """One diagnostic per finding reported more than :data:`MAX_SAME_FINDING` times,
@@ -163,9 +180,9 @@ class Reporter:
         for (code, message), n in self._repeats.items():
             if n <= MAX_SAME_FINDING or (code, message) not in self._last:
                 continue
-            source, line, col, severity = self._last[(code, message)]
+            path, line, col, severity = self._last[(code, message)]
             out.append(Diagnostic(
-                code=code, severity=severity, path=source.path, line=line, column=col,
+                code=code, severity=severity, path=path, line=line, column=col,
                 message=f"{message} — and in {n - MAX_SAME_FINDING:,} more places not listed "
                         f"(the first {MAX_SAME_FINDING} are)",
                 hint="the same finding repeats; fix the first places and validate again"))

@@ -271,7 +271,8 @@ class OrbLoader:
             return self._opaque(owner, alias, ref)
         self.resolved.setdefault(ref, result)
         resolved = found.ref
-        fsrc = Source(result.source_map, str(path), False, anchor)
+        fsrc = Source(result.source_map, str(path), False, anchor,
+                      result.remap if result.pack is not None else None)
         ns = Namespace(alias, "file", fsrc, (), resolved, result.data, parent=_root(owner))
         self._stack.append(key)
         try:

@@ -31,7 +31,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from ...diagnostics import Diagnostic
 from .._files import read_bounded
@@ -121,6 +121,22 @@ class Resolved:
     digest: str = ""
     #: for a source tree: each element's source file, by ``(section, name)``
     element_files: Dict[Tuple[str, str], str] = field(default_factory=dict)
+    #: for a source tree: the :class:`~._pack.PackResult` (where each part was written)
+    pack: Optional[Any] = None
+
+    def remap(self, loc: Tuple[Any, ...]) -> Optional[Tuple[str, SourceMap, Tuple[Any, ...],
+                                                             bool]]:
+        """For a source tree: the file a loc of the packed orb was written in, that file's
+        source map, the loc in it, and whether the value was included (not the file's own
+        text); ``None`` for a packed file or an unknown loc."""
+        pack = self.pack
+        if pack is None:
+            return None
+        origin = pack.origin(loc)
+        if origin is None or origin.path not in pack.files:
+            return None
+        return (origin.path, pack.files[origin.path], tuple(origin.loc),
+                pack.included_from(loc) is not None)
 
 
 def orb_digest(text: str) -> str:
@@ -255,6 +271,7 @@ class OrbStore:
             return r if r.requested == requested else Resolved(
                 requested, r.orb, r.text, r.data, r.source_map, r.diagnostics, r.digest,
                 r.element_files)
+        packed: Optional[Any] = None
         if orb.layout == "tree":
             from ._pack import pack_orb  # the packer is only needed for source trees
 
@@ -271,7 +288,7 @@ class OrbStore:
         parsed = parse_yaml(text, str(orb.path))
         diags.extend(parsed.diagnostics)
         result = Resolved(requested, orb, text, parsed.data, parsed.source_map, tuple(diags),
-                          orb_digest(text), files)
+                          orb_digest(text), files, packed)
         if len(_READ_CACHE) >= _CACHE_MAX:
             _READ_CACHE.pop(next(iter(_READ_CACHE)))
         _READ_CACHE[key] = (stamp, result)
