@@ -11,6 +11,7 @@ import ast
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,33 +84,26 @@ def run_example(kind: str, source: str) -> str:
 def _run_lock(source: str) -> str:
     """Files as for ``yaml files`` (the config, ``.circleci/orbs.lock``, an orb store under
     ``store/``): the lock's findings after compiling the config with that store."""
-    import tempfile
-
     from workflowcore import compile as compile_api
     from workflowcore.config.orbs.lock import check_lock, read_lock, resolution_of
 
-    parts = re.split(r"^# file: (.+)\n", source, flags=re.M)[1:]
-    files = list(zip(parts[::2], parts[1::2]))
-    with tempfile.TemporaryDirectory() as d:
-        for name, text in files:
-            p = Path(d) / name
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(text, encoding="utf-8")
-        cwd = os.getcwd()
-        os.chdir(d)
-        try:
-            lock = read_lock(".circleci/orbs.lock")
-            compiled = compile_api(load_file(files[0][0]), orb_dir="store",
-                                   orb_pins=lock.pins())
-            found = check_lock(lock, resolution_of(compiled.resolved_orbs),
-                               compiled.unavailable_orbs)
-        finally:
-            os.chdir(cwd)
-    return "".join(f"{d}\n" for d in found)
+    def findings(config: str) -> list:  # type: ignore[type-arg]
+        lock = read_lock(".circleci/orbs.lock")
+        compiled = compile_api(load_file(config), orb_dir="store", orb_pins=lock.pins())
+        return check_lock(lock, resolution_of(compiled.resolved_orbs),
+                          compiled.unavailable_orbs)
+
+    return _in_files(source, findings)
 
 
 def _run_files(source: str) -> str:
     """Several files, each after a ``# file: <path>`` line; the first is the config."""
+    return _in_files(source, lambda config: load_file(config).diagnostics)
+
+
+def _in_files(source: str, diagnose: Any) -> str:
+    """Write the files of ``source`` (each after a ``# file: <path>`` line) in a temporary
+    directory and print what ``diagnose(first file)`` finds there."""
     import tempfile
 
     parts = re.split(r"^# file: (.+)\n", source, flags=re.M)[1:]
@@ -122,10 +116,10 @@ def _run_files(source: str) -> str:
         cwd = os.getcwd()
         os.chdir(d)
         try:
-            result = load_file(files[0][0])
+            found = diagnose(files[0][0])
         finally:
             os.chdir(cwd)
-    return "".join(f"{d}\n" for d in result.diagnostics)
+    return "".join(f"{d}\n" for d in found)
 
 
 ORBS_DOC = ROOT / "docs" / "orbs.md"

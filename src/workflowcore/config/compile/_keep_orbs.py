@@ -26,33 +26,17 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Set, Tuple
 
+from ._result import orb_aliases
+
 __all__ = ["keep_orb_references"]
 
 
 def _aliases_used(data: Mapping[str, Any]) -> Set[str]:
     """Aliases of orb references left in processed jobs (steps, executors)."""
-    used: Set[str] = set()
-
-    def named(name: Any) -> None:
-        if isinstance(name, str) and "/" in name:
-            used.add(name.split("/", 1)[0])
-
     jobs = data.get("jobs")
+    used: Set[str] = set()
     for body in jobs.values() if isinstance(jobs, dict) else ():
-        if not isinstance(body, dict):
-            continue
-        if body.get("opaque") is True:
-            named(body.get("job"))
-            steps: Any = [*(body.get("pre-steps") or []), *(body.get("post-steps") or [])]
-        else:
-            executor = body.get("executor")
-            named(executor.get("name") if isinstance(executor, dict) else executor)
-            steps = body.get("steps")
-        for step in steps if isinstance(steps, list) else ():
-            if isinstance(step, str):
-                named(step)
-            elif isinstance(step, dict) and len(step) == 1:
-                named(next(iter(step)))
+        used |= orb_aliases(body)
     return used
 
 

@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Set, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from ...diagnostics import Diagnostic, Severity
 
-__all__ = ["CompileResult", "orbs_needed"]
+__all__ = ["CompileResult", "orb_aliases", "orbs_needed"]
+
+
+def _alias(name: Any) -> Optional[str]:
+    return name.split("/", 1)[0] if isinstance(name, str) and "/" in name else None
+
+
+def orb_aliases(job: Any) -> Set[str]:
+    """Aliases of the orb references left in a compiled job: an opaque orb job's own
+    reference and its ``pre-steps``/``post-steps``, else its ``executor`` and steps."""
+    if not isinstance(job, dict):
+        return set()
+    if job.get("opaque") is True:
+        names: List[Any] = [job.get("job")]
+        steps: Any = [*(job.get("pre-steps") or []), *(job.get("post-steps") or [])]
+    else:
+        executor = job.get("executor")
+        names = [executor.get("name") if isinstance(executor, dict) else executor]
+        steps = job.get("steps")
+    for step in steps if isinstance(steps, list) else ():
+        if isinstance(step, str):
+            names.append(step)
+        elif isinstance(step, dict) and len(step) == 1:
+            names.append(next(iter(step)))
+    return {a for a in map(_alias, names) if a is not None}
 
 
 def orbs_needed(job: Any, unavailable: Mapping[str, str]) -> Tuple[str, ...]:
@@ -16,30 +40,13 @@ def orbs_needed(job: Any, unavailable: Mapping[str, str]) -> Tuple[str, ...]:
     Once compiled, every element of an orb that *was* available is inlined, so what is
     left naming an orb is unavailable: the placeholder of an opaque orb job
     (``{opaque: true, orb: REF}``), a step ``alias/command``, an ``executor:`` kept as
-    ``alias/executor``. ``unavailable`` maps aliases to references
+    ``alias/executor`` (:func:`orb_aliases`). ``unavailable`` maps aliases to references
     (:attr:`CompileResult.unavailable_orbs`); an alias missing from it is named as
     ``alias/...`` so nothing needed goes unsaid.
     """
-    if not isinstance(job, dict):
-        return ()
-    if job.get("opaque") is True:
+    if isinstance(job, dict) and job.get("opaque") is True:
         return (str(job.get("orb")),)
-    found: Set[str] = set()
-
-    def named(name: Any) -> None:
-        if isinstance(name, str) and "/" in name:
-            alias = name.split("/", 1)[0]
-            found.add(unavailable.get(alias, f"{alias}/..."))
-
-    executor = job.get("executor")
-    named(executor.get("name") if isinstance(executor, dict) else executor)
-    steps = job.get("steps")
-    for step in steps if isinstance(steps, list) else ():
-        if isinstance(step, str):
-            named(step)
-        elif isinstance(step, dict) and len(step) == 1:
-            named(next(iter(step)))
-    return tuple(sorted(found))
+    return tuple(sorted({unavailable.get(a, f"{a}/...") for a in orb_aliases(job)}))
 
 
 @dataclass
