@@ -10,9 +10,10 @@ string (split like a shell would) or an argv prefix. Failures are translated her
   to blame (an image that does not exist).
 
 Job variables reach containers as ``-e NAME`` with the value in the CLI's environment, so
-secrets never appear in a process list; the few names the CLI itself reads (``DOCKER_HOST``,
-``HOME``, proxies...) are passed as ``-e NAME=value`` instead, so a job cannot redirect the
-CLI that runs it.
+their values do not appear in a process list; the few names the CLI itself reads
+(``DOCKER_HOST``, ``HOME``, proxies...) are passed as ``-e NAME=value`` instead, so a job
+cannot redirect the CLI that runs it — at the price of showing those values in ``ps`` on
+this machine (docs/security.md says so: do not name a secret ``DOCKER_*``).
 """
 
 from __future__ import annotations
