@@ -739,12 +739,6 @@ KNOWN: Dict[str, Tuple[str, Callable[[Finding, Input], bool]]] = {
         lambda f, inp: f.stage.endswith("[lint]") and _has(inp, "when") and _round_trip_codes(
             f, ["job-undefined", "requires-unknown", "requires-ambiguous", "requires-cycle",
                 "workflow-duplicate-name"])),
-    "numbering-collision": (
-        "`[build, build, build-1]`: CircleCI's numbering turns the two `build`s into "
-        "build-1/build-2, colliding with the explicit build-1; load says only info, the "
-        "processed config fails workflow-duplicate-name (compile/_workflows.py number)",
-        lambda f, inp: _round_trip_codes(f, ["workflow-duplicate-name", "requires-ambiguous"])
-        and re.search(r"job '[^']*-[0-9]+' is listed more than once", f.message) is not None),
     "inline-orb-steps-unchecked": (
         "a step inside an inline orb's job is not checked at load (`- run:` with `command` "
         "as a sibling, null): process emits a bare `run`, the processed config fails "

@@ -51,7 +51,7 @@ TIME_LIMIT = 10.0
 
 
 @pytest.mark.skipif(not SEEDS, reason=f"no fuzz seeds: {MISSING}")
-@settings(max_examples=200, deadline=None, print_blob=True, derandomize=True,
+@settings(max_examples=200, deadline=None, print_blob=True, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.large_base_example])
 @given(cases(SEEDS, bomb_depth=12) if SEEDS else st.nothing())
@@ -143,12 +143,20 @@ def test_fuzz_finding_when_on_a_version_2_workflow() -> None:
            "    when: x\n    jobs: [a, nope]\n")
 
 
-@pytest.mark.xfail(strict=True, reason=XFAIL.format("numbering-collision",
-                                                    KNOWN["numbering-collision"][0]))
-def test_fuzz_finding_numbered_name_collides_with_a_job() -> None:
-    _known("numbering-collision",
-           "version: 2.1\njobs:\n  build: " + JOB + "\n  build-1: " + JOB + "\nworkflows:\n"
-           "  w:\n    jobs: [build, build, build-1]\n")
+def test_fuzz_finding_numbered_name_colliding_with_a_job_is_an_error() -> None:
+    """FUZZ FINDING (fixed): `[build, build, build-1]` numbers the two `build`s
+    build-1/build-2, and build-1 is also a job's name: load gave only an info, and the
+    processed config failed workflow-duplicate-name (plan() raised PlanError). The
+    compiler now reports the collision as workflow-duplicate-name (an error)."""
+    text = ("version: 2.1\njobs:\n  build: " + JOB + "\n  build-1: " + JOB + "\nworkflows:\n"
+            "  w:\n    jobs: [build, build, build-1]\n")
+    r = load(text)
+    assert [(d.code, d.line, d.column) for d in r.errors] == \
+        [("workflow-duplicate-name", 7, 26)]
+    assert _finding(text) == ""
+    renamed = text.replace("build-1: ", "build-3: ").replace("build, build, build-1",
+                                                            "build, build, build-3")
+    assert load(renamed).errors == []
 
 
 @pytest.mark.xfail(strict=True, reason=XFAIL.format("inline-orb-steps-unchecked",

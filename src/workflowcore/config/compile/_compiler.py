@@ -202,7 +202,8 @@ class _Compile:
             per.append((name, wf, wc.collect(name, wf)))
         all_members = [m for _, _, ms in per for m in ms]
         wc.number(all_members)
-        for _, _, ms in per:
+        for name, _, ms in per:
+            wc.check_numbered_names(name, ms)
             wc.resolve_requires(ms)
         wc.compile_members(all_members)
         jobs: Dict[str, Any] = {}

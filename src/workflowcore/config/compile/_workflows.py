@@ -531,6 +531,31 @@ class WorkflowCompiler:
             else:
                 m.final = m.base
 
+    def check_numbered_names(self, workflow: str, members: List[Member]) -> None:
+        """A numbered name that is also another job's name in the workflow (``[build,
+        build, build-1]``: the two ``build`` become build-1/build-2): one name for two
+        jobs, which no plan can run (a fuzz finding: plan() raised PlanError)."""
+        first: Dict[str, Member] = {}
+        for m in members:
+            other = first.setdefault(m.final, m)
+            if other is m or m.final == m.base == other.base:
+                continue  # the same name twice is the checks' workflow-duplicate-name
+            numbered = m if m.final != m.base else other
+            saved, self.rep.demote = self.rep.demote, m.demote
+            self.rep.report(
+                self.src,
+                m.ref_loc,
+                "workflow-duplicate-name",
+                f"job '{m.final}' is named twice in workflow '{workflow}': the repeated "
+                f"'{numbered.base}' invocations are numbered '{numbered.base}-1', "
+                f"'{numbered.base}-2', ... (as CircleCI numbers them), and '{m.final}' is "
+                "also the name of another job",
+                key=True,
+                context=False,
+                hint="give the repeated invocations explicit, unique 'name:'s",
+            )
+            self.rep.demote = saved
+
     def resolve_requires(self, members: List[Member]) -> None:
         by_base: Dict[str, List[Member]] = {}
         by_alias: Dict[str, List[Member]] = {}
