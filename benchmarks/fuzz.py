@@ -701,12 +701,6 @@ def _round_trip_codes(f: Finding, allowed: Sequence[str]) -> bool:
     return f.kind == "round-trip" and bool(f.codes) and set(f.codes) <= set(allowed)
 
 
-def _serial_group_dropped(f: Finding, inp: Input) -> bool:
-    before, _, after = f.detail.partition("\nre-processed:\n")
-    return (f.message == "re-processing changes the output" and "serial-group" in before
-            and "serial-group" not in after)
-
-
 #: Findings reported and not fixed yet: id -> (the bug, does this finding look like it).
 #: ``main`` counts them apart from new ones; tests/property/test_fuzz_pipeline.py tolerates
 #: them and pins each with a strict-xfail regression test. Remove an entry with its fix.
@@ -745,10 +739,6 @@ KNOWN: Dict[str, Tuple[str, Callable[[Finding, Input], bool]]] = {
         "step-empty",
         lambda f, inp: f.stage.endswith("[lint]") and _has(inp, "orbs")
         and _round_trip_codes(f, ["step-empty", "step-extra-keys", "schema-type"])),
-    "serial-group-2.0": (
-        "process keeps `serial-group` on a workflow job, re-processing the 2.0 output drops "
-        "it",
-        lambda f, inp: _serial_group_dropped(f, inp)),
     "rendered-values-unchecked": (
         "a template rendered for a trigger (`run: << pipeline.git.branch >>` on a tag, "
         "`type: << pipeline.git.branch >>`) gives a value the processed config refuses "

@@ -686,3 +686,35 @@ def test_a_given_contexts_file_inside_the_project_is_never_checked_out(tmp_path:
     assert "inside the project" not in proc.stderr  # git ignores it: no warning
     assert "left out the contexts file, which holds secrets (hard.yml)" in proc.stdout
     _no_secret_anywhere(repo)
+
+
+# -- a job's git never reaches the user's repository (issue 12, safety) ----------------------
+
+GIT_JOB = """
+version: 2.1
+jobs:
+  deploy:
+    docker: [{image: cimg/base:stable}]
+    steps:
+      - checkout
+      - run: |
+          if top=$(git rev-parse --show-toplevel 2>/dev/null)
+          then echo "REPO $top"; else echo NO_REPO; fi
+          git commit --allow-empty -m "from a job" 2>&1 || echo "COMMIT REFUSED"
+workflows:
+  w:
+    jobs: [deploy]
+"""
+
+
+def test_a_jobs_git_never_acts_on_the_users_repository(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, GIT_JOB)
+    head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout
+    proc = wfc(repo, "run", "--branch", "main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "NO_REPO" in proc.stdout and "REPO /" not in proc.stdout
+    assert "COMMIT REFUSED" in proc.stdout
+    after = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                           text=True, check=True).stdout
+    assert after == head  # the user's repository was not touched

@@ -26,7 +26,7 @@ from ._orbs import KINDS, Element, Namespace, OrbLoader, lookup
 from ._params import bind_arguments, parse_declarations
 from ._render import Renderer, Scope
 from ._result import CompileResult
-from ._workflows import Member, WorkflowCompiler
+from ._workflows import KEPT_KEYS, Member, WorkflowCompiler
 
 __all__ = ["DEFAULT_ORB_DIR", "compile_config"]
 
@@ -395,7 +395,8 @@ def _reduce(item: Any) -> Any:
     ((name, args),) = item.items()
     if not isinstance(args, dict):
         return name
-    keys = {k: args[k] for k in ("requires", "context", "filters", "type") if k in args}
+    # the keys a processed 2.1 invocation keeps, so processing processed output is stable
+    keys = {k: args[k] for k in ("requires", *KEPT_KEYS) if k in args}
     if isinstance(keys.get("requires"), str):
         keys["requires"] = [keys["requires"]]
     return {name: keys} if keys else name

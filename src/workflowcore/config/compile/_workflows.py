@@ -45,7 +45,8 @@ __all__ = ["Member", "WorkflowCompiler"]
 #: Invocation keys that are not job arguments.
 _INVOCATION_KEYS = INVOCATION_KEYS
 #: Invocation keys kept in the processed workflow (R10.9.1 + serial-group for planning).
-_KEPT_KEYS = ("context", "filters", "type", "serial-group")
+#: The invocation keys a processed workflow keeps (besides ``requires``).
+KEPT_KEYS = ("context", "filters", "type", "serial-group")
 _GROUP_KEYS = frozenset({"name", "requires", "filters", "serial-group"})
 
 
@@ -241,7 +242,7 @@ class WorkflowCompiler:
                 base = matrix_member_name(ref, name, uses_matrix, combo, idx, len(combos))
             m = Member(wname, loc, ref, base, approval=approval, element=element, ref_loc=ref_loc)
             m.requires = self._requires(args, scope, args_loc)
-            for key in _KEPT_KEYS:
+            for key in KEPT_KEYS:
                 if key in args:
                     m.kept[key] = self.r.render(args[key], scope, self.src, (*args_loc, key))
             if combo is not None:
@@ -680,7 +681,7 @@ class WorkflowCompiler:
         keys: Dict[str, Any] = {}
         if m.requires:
             keys["requires"] = m.requires
-        for k in _KEPT_KEYS:
+        for k in KEPT_KEYS:
             if k in m.kept:
                 keys[k] = m.kept[k]
         return {m.final: keys} if keys else m.final

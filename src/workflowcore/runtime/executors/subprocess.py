@@ -154,7 +154,11 @@ class _LocalHost:
         bash_env.touch()
         self.default_shell = DEFAULT_SHELL if os.path.exists("/bin/bash") else FALLBACK_SHELL
         self.base_environment = dict(base_env)
-        self.builtin_environment = {"HOME": self.home, "BASH_ENV": str(bash_env)}
+        # GIT_CEILING_DIRECTORIES: git in a job never walks up out of the job's directory
+        # (which lives in .workflowcore/ inside the user's work tree by default) and so
+        # never acts on the user's own repository: a deploy job's `git push` did (issue 12).
+        self.builtin_environment = {"HOME": self.home, "BASH_ENV": str(bash_env),
+                                    "GIT_CEILING_DIRECTORIES": os.path.realpath(job_root)}
         self._exclude = [os.path.realpath(p) for p in exclude]
         self._private = list(private)
         self._kill_grace = kill_grace
