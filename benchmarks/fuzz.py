@@ -740,11 +740,11 @@ KNOWN: Dict[str, Tuple[str, Callable[[Finding, Input], bool]]] = {
         lambda f, inp: f.stage.endswith("[lint]") and _has(inp, "orbs")
         and _round_trip_codes(f, ["step-empty", "step-extra-keys", "schema-type"])),
     "rendered-values-unchecked": (
-        "a template rendered for a trigger (`run: << pipeline.git.branch >>` on a tag, "
-        "`type: << pipeline.git.branch >>`) gives a value the processed config refuses "
-        "(step-empty, approval-type-invalid); compile reports nothing",
+        "a template rendered for a trigger gives a value the processed config refuses "
+        "(`type: << pipeline.git.branch >>`: approval-type-invalid); compile reports "
+        "nothing (an empty `run` is reported since: step-empty)",
         lambda f, inp: f.stage.split(" [", 1)[-1] != "lint]" and _round_trip_codes(
-            f, ["step-empty", "approval-type-invalid"])),
+            f, ["approval-type-invalid"])),
 }
 
 

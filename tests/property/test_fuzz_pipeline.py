@@ -208,13 +208,27 @@ def test_fuzz_finding_serial_group_survives_reprocessing() -> None:
 @pytest.mark.xfail(strict=True, reason=XFAIL.format("rendered-values-unchecked",
                                                     KNOWN["rendered-values-unchecked"][0]))
 @pytest.mark.parametrize("text", [
-    "version: 2.1\njobs:\n  build:\n    docker: [{image: x}]\n    steps:\n"
-    "      - run: << pipeline.git.branch >>\nworkflows:\n  w:\n    jobs: [build]\n",
     "version: 2.1\njobs:\n  build: " + JOB + "\nworkflows:\n  w:\n    jobs:\n      - build\n"
     "      - build:\n          name: deploy\n          type: << pipeline.git.branch >>\n",
-], ids=["empty-run-on-a-tag", "type-from-branch"])
+], ids=["type-from-branch"])
 def test_fuzz_finding_rendered_values_are_not_checked(text: str) -> None:
     _known("rendered-values-unchecked", text)
+
+
+def test_fuzz_finding_a_run_that_renders_empty_is_step_empty() -> None:
+    """FUZZ FINDING (fixed): `run: << pipeline.git.branch >>` compiled for a tag renders an
+    empty command, which the processed config refuses (step-empty); compile said nothing.
+    Now the compile for a trigger reports step-empty at the template."""
+    import workflowcore as wc
+
+    text = ("version: 2.1\njobs:\n  build:\n    docker: [{image: x}]\n    steps:\n"
+            "      - run: << pipeline.git.branch >>\nworkflows:\n  w:\n    jobs: [build]\n")
+    assert _finding(text) == ""
+    r = load(text)
+    assert r.errors == []  # no trigger: nothing renders yet
+    on_tag = wc.compile(r, wc.Trigger(tag="v1.0.0"))
+    assert [(d.code, d.line) for d in on_tag.errors] == [("step-empty", 6)]
+    assert wc.compile(r, wc.Trigger(branch="main")).errors == []
 
 
 def _bomb(depth: int, jobs: int) -> str:

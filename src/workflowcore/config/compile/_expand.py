@@ -361,6 +361,21 @@ class Expander:
         out: StepList,
     ) -> None:
         rendered = self.r.render(body, scope, source, name_loc)
+        if name == "run" and rendered is not body and not self.ctx.lint:
+            command = rendered.get("command") if isinstance(rendered, dict) else rendered
+            if command is None or (isinstance(command, str) and not command.strip()):
+                # Written with a template, empty once rendered for this trigger (`run: <<
+                # pipeline.git.branch >>` on a tag): the processed step has no command,
+                # which the processed config refuses (a fuzz finding: compile said nothing).
+                self.rep.report(
+                    source,
+                    name_loc if not isinstance(body, dict) else (*name_loc, "command"),
+                    "step-empty",
+                    "this 'run' step has no command once its template is rendered for this "
+                    "trigger (it renders empty)",
+                    hint="give the command a default, e.g. << pipeline.git.branch or "
+                    '"none" >>, or guard the step with `when`',
+                )
         if name == "run" and isinstance(rendered, str):
             out.add({"run": {"command": rendered}}, source.origin(loc))
         elif rendered is None:
