@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from pydantic import ValidationError
 
-from ..diagnostics import Diagnostic, Severity, sort_diagnostics
+from ..diagnostics import Diagnostic, Findings, Severity, sort_diagnostics
 from ..errors import ConfigError
 from ._files import FileTooLargeError, decode_utf8, read_bounded
 from ._findings import merge_compiled
@@ -33,7 +33,7 @@ __all__ = ["LoadResult", "load", "load_file", "load_file_or_raise", "load_or_rai
 
 
 @dataclass
-class LoadResult:
+class LoadResult(Findings):
     """A loaded config and everything found wrong with it.
 
     ``config`` is the validated model, or ``None`` when the file could not be read or does
@@ -51,14 +51,6 @@ class LoadResult:
     @property
     def path(self) -> str:
         return self.source_map.path
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
 
     @property
     def ok(self) -> bool:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, List, Sequence
 
 from .position import Position, Span
 
-__all__ = ["Diagnostic", "Severity", "sort_diagnostics"]
+__all__ = ["Diagnostic", "Findings", "Severity", "sort_diagnostics"]
 
 
 class Severity(str, enum.Enum):
@@ -103,3 +103,18 @@ def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
             seen.add(d)
             out.append(d)
     return out
+
+
+class Findings:
+    """``errors`` and ``warnings`` of a result that holds ``diagnostics`` (a load, a compile,
+    a packed or validated orb): one definition for every such result."""
+
+    diagnostics: Sequence[Diagnostic]
+
+    @property
+    def errors(self) -> List[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> List[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]

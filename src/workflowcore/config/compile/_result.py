@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
-from ...diagnostics import Diagnostic, Severity
+from ...diagnostics import Diagnostic, Findings
 
 __all__ = ["CompileResult", "orb_aliases", "orbs_needed"]
 
@@ -50,7 +50,7 @@ def orbs_needed(job: Any, unavailable: Mapping[str, str]) -> Tuple[str, ...]:
 
 
 @dataclass
-class CompileResult:
+class CompileResult(Findings):
     """The processed config and everything found while producing it.
 
     ``data`` is the processed config as plain data (``version: 2``, ``jobs`` keyed by final
@@ -95,14 +95,6 @@ class CompileResult:
         for body in jobs.values() if isinstance(jobs, dict) else ():
             out.update(orbs_needed(body, self.unavailable_orbs))
         return tuple(sorted(out))
-
-    @property
-    def errors(self) -> List[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> List[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
 
     @property
     def ok(self) -> bool:

@@ -35,7 +35,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
-from ...diagnostics import Diagnostic, Severity, sort_diagnostics
+from ...diagnostics import Diagnostic, Findings, Severity, sort_diagnostics
 from .._files import FileTooLargeError, decode_utf8, read_bounded
 from .._yaml import DEFAULT_MAX_CHARS, YAML11_WORDS, parse_yaml
 from ..sourcemap import SourceMap
@@ -102,7 +102,7 @@ class Origin:
 
 
 @dataclass
-class PackResult:
+class PackResult(Findings):
     """A packed orb.
 
     ``data`` is the orb as plain data (``None`` when nothing usable was read); ``text`` the
@@ -124,14 +124,6 @@ class PackResult:
     includes: Dict[Loc, str] = field(default_factory=dict)
     files: Dict[str, SourceMap] = field(default_factory=dict)
     failed_includes: Set[Loc] = field(default_factory=set)
-
-    @property
-    def errors(self) -> List[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> List[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
 
     @property
     def ok(self) -> bool:

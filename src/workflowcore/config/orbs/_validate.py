@@ -27,7 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from pydantic import ValidationError
 
-from ...diagnostics import Diagnostic, Severity, sort_diagnostics
+from ...diagnostics import Diagnostic, Findings, Severity, sort_diagnostics
 from .._findings import merge_compiled
 from .._pydantic_errors import translate_validation_error
 from .._yaml import DEFAULT_MAX_CHARS, parse_yaml
@@ -48,7 +48,7 @@ _NO_ORBS = Path(os.devnull) / "workflowcore-no-orbs"
 
 
 @dataclass
-class OrbReport:
+class OrbReport(Findings):
     """Every problem found in an orb, positioned in the files that hold it."""
 
     pack: PackResult
@@ -59,14 +59,6 @@ class OrbReport:
     @property
     def path(self) -> str:
         return self.pack.path
-
-    @property
-    def errors(self) -> List[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> List[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
 
     @property
     def ok(self) -> bool:
