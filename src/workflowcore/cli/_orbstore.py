@@ -7,20 +7,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import List, Mapping, Optional, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 from ..config.orbs.lock import Lock, LockError, check_lock, lock_path_for, read_lock, write_lock
-from ..diagnostics import Diagnostic
+from ..planning import Plan
 from ..reporting.diagnostics import FileReport, format_text
 from ._common import UsageError, err
 
 __all__ = [
     "add_orb_dir_option",
-    "lock_diagnostics",
-    "print_resolution",
+    "orbs_as_locked",
+    "plan_orbs",
     "read_config_lock",
     "record_in_lock",
-    "resolution_of_plan",
 ]
 
 
@@ -40,25 +39,22 @@ def read_config_lock(config_path: str | os.PathLike[str]) -> Lock:
         raise UsageError(str(exc)) from None
 
 
-def lock_diagnostics(lock: Lock, resolved: Mapping[str, Tuple[str, str]],
-                     unavailable: Mapping[str, str]) -> List[Diagnostic]:
-    """The lock's complaints about what the store gave; printed (stderr) when there are
-    any. The caller fails the command on them (exit 1)."""
+def orbs_as_locked(lock: Lock, resolved: Mapping[str, Tuple[str, str]],
+                   unavailable: Mapping[str, str]) -> bool:
+    """Check what the store gave against the lock: on a mismatch print the lock's errors
+    (stderr) and return ``False`` (the caller fails the command); else print one line naming
+    the version each orb reference resolved to and return ``True``."""
     diags = check_lock(lock, resolved, unavailable) if lock.orbs else []
     if diags:
         sys.stderr.write(format_text([FileReport(str(lock.path), diags, [])], summary=False))
-    return diags
-
-
-def print_resolution(resolved: Mapping[str, Tuple[str, str]], lock: Lock) -> None:
-    """One stderr line naming the version each orb reference resolved to."""
-    if not resolved:
-        return
-    parts = []
-    for ref, (got, _) in sorted(resolved.items()):
-        locked = " (locked)" if ref in lock.orbs else ""
-        parts.append(f"{ref} -> {got.rsplit('@', 1)[-1]}{locked}" if got != ref else ref)
-    err("orbs from the local store: " + ", ".join(parts))
+        return False
+    if resolved:
+        parts = []
+        for ref, (got, _) in sorted(resolved.items()):
+            locked = " (locked)" if ref in lock.orbs else ""
+            parts.append(f"{ref} -> {got.rsplit('@', 1)[-1]}{locked}" if got != ref else ref)
+        err("orbs from the local store: " + ", ".join(parts))
+    return True
 
 
 def record_in_lock(lock: Lock, resolved: Mapping[str, Tuple[str, str]]) -> Optional[Lock]:
@@ -76,6 +72,9 @@ def record_in_lock(lock: Lock, resolved: Mapping[str, Tuple[str, str]]) -> Optio
     return merged
 
 
-def resolution_of_plan(orbs: Mapping[str, Mapping[str, str]]) -> dict[str, Tuple[str, str]]:
-    """``Plan.orbs`` as (resolved reference, digest) pairs."""
-    return {k: (v["resolved"], v["digest"]) for k, v in orbs.items()}
+def plan_orbs(plan: Plan) -> Tuple[Dict[str, Tuple[str, str]], Dict[str, str]]:
+    """``Plan.orbs`` as (resolved reference, digest) pairs, and the unavailable orbs its jobs
+    need (reference → reference), as :func:`orbs_as_locked` takes them."""
+    resolved = {k: (v["resolved"], v["digest"]) for k, v in plan.orbs.items()}
+    missing = {r: r for w in plan.workflows for j in w.jobs for r in j.unavailable_orbs}
+    return resolved, missing

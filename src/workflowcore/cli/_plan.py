@@ -21,10 +21,9 @@ from ._common import EXIT_FAILED, EXIT_OK, UsageError, err
 from ._load import add_input_options, print_diagnostics, read_config
 from ._orbstore import (
     add_orb_dir_option,
-    lock_diagnostics,
-    print_resolution,
+    orbs_as_locked,
+    plan_orbs,
     read_config_lock,
-    resolution_of_plan,
 )
 from ._trigger import add_trigger_options, checked_parameters, trigger_from_args
 
@@ -91,11 +90,8 @@ def run(args: argparse.Namespace) -> int:
     except PlanError as exc:  # a cycle or duplicate name the loader let through
         err(f"{args.path}: {exc}")
         return EXIT_FAILED
-    resolved = resolution_of_plan(p.orbs)
-    missing = {r: r for w in p.workflows for j in w.jobs for r in j.unavailable_orbs}
-    if lock_diagnostics(lock, resolved, missing):
+    if not orbs_as_locked(lock, *plan_orbs(p)):
         return EXIT_FAILED
-    print_resolution(resolved, lock)
     p = _select(p, args.workflow)
     warnings = _unique([*result.warnings, *p.diagnostics])
     if warnings:

@@ -25,7 +25,7 @@ from ..planning import Trigger
 from ..reporting.diagnostics import FileReport, format_text
 from ._common import EXIT_FAILED, EXIT_OK, UsageError
 from ._load import add_input_options, print_diagnostics, read_config
-from ._orbstore import add_orb_dir_option, lock_diagnostics, print_resolution, read_config_lock
+from ._orbstore import add_orb_dir_option, orbs_as_locked, read_config_lock
 from ._trigger import add_parameter_options, checked_parameters, parameters_from_args
 
 __all__ = ["add_parser", "run"]
@@ -67,9 +67,8 @@ def run(args: argparse.Namespace) -> int:
     compiled = compile_config(result, trigger, parameters=params, orb_dir=args.orb_dir,
                               orb_pins=lock.pins())
     resolved = resolution_of(compiled.resolved_orbs)
-    if lock_diagnostics(lock, resolved, compiled.unavailable_orbs):
+    if not orbs_as_locked(lock, resolved, compiled.unavailable_orbs):
         return EXIT_FAILED
-    print_resolution(resolved, lock)
     output: Any = compiled.data
     diagnostics = list(compiled.diagnostics)
     if compiled.data is not None and not compiled.errors and compiled.needed_orbs():

@@ -22,11 +22,10 @@ from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err, require_
 from ._load import add_input_options, print_diagnostics, read_config
 from ._orbstore import (
     add_orb_dir_option,
-    lock_diagnostics,
-    print_resolution,
+    orbs_as_locked,
+    plan_orbs,
     read_config_lock,
     record_in_lock,
-    resolution_of_plan,
 )
 from ._runtools import (
     add_runner_options,
@@ -107,11 +106,9 @@ def run(args: argparse.Namespace) -> int:
     except PlanError as exc:
         err(str(exc))
         return EXIT_USAGE
-    resolved = resolution_of_plan(the_plan.orbs)
-    if lock_diagnostics(lock, resolved, {r: r for w in the_plan.workflows for j in w.jobs
-                                         for r in j.unavailable_orbs}):
+    resolved, needed = plan_orbs(the_plan)
+    if not orbs_as_locked(lock, resolved, needed):
         return EXIT_USAGE
-    print_resolution(resolved, lock)
     if result.warnings:
         sys.stderr.write(format_text([FileReport(result.path, result.warnings, lines)],
                                      summary=False))
@@ -123,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
                if j.unavailable_orbs}
     if missing and not args.skip_missing_orbs:  # refused before anything starts
         raise UsageError(str(OrbUnavailableError(missing)))
-    record_in_lock(lock, {k: (v["resolved"], v["digest"]) for k, v in the_plan.orbs.items()})
+    record_in_lock(lock, resolved)
     state = open_state(args.state_dir, create=True)
     executor_kind = args.executor or "subprocess"
     try:
