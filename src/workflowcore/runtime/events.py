@@ -16,13 +16,21 @@ jobs the runner never starts get only ``JobFinished`` (``not_run``, ``unauthoriz
 and ``JobFinished`` when approved or rejected. Each workflow run opens with
 ``WorkflowStarted`` (also when it is resumed) and ends with ``WorkflowFinished`` (terminal) or
 ``WorkflowOnHold`` (parked until someone approves).
+
+A parallel job (``parallelism: N``, ``docs/parallelism.md``) is still one ``JobQueued`` →
+``JobStarted`` (``nodes=N``) → ``JobFinished`` (the sum of its nodes); in between, each node
+has ``NodeStarted`` → ``JobOutput``* (``node=K``) → ``NodeFinished``, nodes interleaving.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
 from typing import Any, Callable, ClassVar, Dict, Optional, Tuple, Union
+
+from .executor import StepResult, TestResultsSummary
+from .stores.artifacts import Artifact
 
 __all__ = [
     "ApprovalRequested",
@@ -32,6 +40,8 @@ __all__ = [
     "JobOutput",
     "JobQueued",
     "JobStarted",
+    "NodeFinished",
+    "NodeStarted",
     "RunEvent",
     "WorkflowFinished",
     "WorkflowOnHold",
@@ -54,11 +64,19 @@ class Event:
 
     def to_dict(self) -> Dict[str, Any]:
         """Plain JSON-able data with a ``type`` key (``job-finished``, ...)."""
-        data = asdict(self)
-        for key, value in data.items():
-            if isinstance(value, tuple):
-                data[key] = list(value)
+        data = {key: _plain(value) for key, value in asdict(self).items()}
         return {"type": self.kind, **data}
+
+
+def _plain(value: Any) -> Any:
+    """``asdict`` output made JSON-able: tuples as lists, paths as strings."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, PurePath):
+        return str(value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -88,7 +106,8 @@ class JobQueued(Event):
 @dataclass(frozen=True)
 class JobStarted(Event):
     """The job went to the executor, running as ``actor``; ``attempt`` counts from 1 (a job
-    re-run after its process died gets 2)."""
+    re-run after its process died gets 2). ``nodes``: how many nodes it runs
+    (``parallelism``)."""
 
     kind: ClassVar[str] = "job-started"
 
@@ -96,16 +115,49 @@ class JobStarted(Event):
     actor: str
     attempt: int = 1
     time: float = field(default_factory=_now)
+    nodes: int = 1
 
 
 @dataclass(frozen=True)
 class JobOutput(Event):
-    """One masked output line of a running job."""
+    """One masked output line of a running job; of its node ``node`` (``CIRCLE_NODE_INDEX``)
+    of ``nodes`` when the job runs several."""
 
     kind: ClassVar[str] = "job-output"
 
     job: str
     line: str
+    time: float = field(default_factory=_now)
+    node: int = 0
+    nodes: int = 1
+
+
+@dataclass(frozen=True)
+class NodeStarted(Event):
+    """Node ``node`` of ``nodes`` of a parallel job got a slot and went to the executor."""
+
+    kind: ClassVar[str] = "node-started"
+
+    job: str
+    node: int
+    nodes: int
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class NodeFinished(Event):
+    """Node ``node`` of ``nodes`` of a parallel job ended (``success``, ``failed`` or
+    ``canceled``); the job's own ``JobFinished`` follows the last node."""
+
+    kind: ClassVar[str] = "node-finished"
+
+    job: str
+    node: int
+    nodes: int
+    status: str
+    exit_code: Optional[int] = None
+    duration: Optional[float] = None
+    message: Optional[str] = None
     time: float = field(default_factory=_now)
 
 
@@ -113,7 +165,12 @@ class JobOutput(Event):
 class JobFinished(Event):
     """The job reached a terminal status. ``exit_code`` is ``None`` when the job did not
     exit on its own (canceled, killed, never started); ``message`` says why it did not
-    succeed, in one masked line; ``approved_by`` names who approved an approval job."""
+    succeed, in one masked line; ``approved_by`` names who approved an approval job.
+    ``test_results`` (``store_test_results``) and ``artifacts`` are the job's, summed over
+    its nodes for a parallel job (``nodes`` > 1). ``steps`` are the job's steps as they ran
+    (name, status, duration; empty for a job the executor did not run and for a parallel
+    job, whose nodes each ran them), for a summary with per-step timings: the run store
+    does not keep them."""
 
     kind: ClassVar[str] = "job-finished"
 
@@ -124,6 +181,10 @@ class JobFinished(Event):
     message: Optional[str] = None
     approved_by: Optional[str] = None
     time: float = field(default_factory=_now)
+    test_results: Optional[TestResultsSummary] = None
+    artifacts: Tuple[Artifact, ...] = ()
+    nodes: int = 1
+    steps: Tuple[StepResult, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +218,6 @@ class WorkflowFinished(Event):
     time: float = field(default_factory=_now)
 
 
-RunEvent = Union[WorkflowStarted, JobQueued, JobStarted, JobOutput, JobFinished,
-                 ApprovalRequested, WorkflowOnHold, WorkflowFinished]
+RunEvent = Union[WorkflowStarted, JobQueued, JobStarted, JobOutput, NodeStarted, NodeFinished,
+                 JobFinished, ApprovalRequested, WorkflowOnHold, WorkflowFinished]
 EventCallback = Callable[[Event], None]

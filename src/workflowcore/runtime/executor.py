@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ..planning.plan import PlannedJob
     from .stores.artifacts import ArtifactStore
     from .stores.cache import CacheStore
+    from .stores.timings import TimingsStore
     from .stores.workspace import WorkspaceStore
 
 __all__ = [
@@ -101,6 +102,14 @@ class JobRequest:
     on_output: Optional[Callable[[str], None]] = None
     timeout: Optional[float] = None
     on_process: Optional[Callable[[int, str], None]] = None
+    #: Which node of a parallel job this is (``CIRCLE_NODE_INDEX``, from 0) and how many the
+    #: job runs (``parallelism``; ``docs/parallelism.md``). Executors give node K>0 files of
+    #: its own; ``workspace``/``artifacts`` are already the node's view of the stores.
+    node_index: int = 0
+    node_total: int = 1
+    #: Test timings of the job's earlier runs (``circleci tests split --split-by=timings``);
+    #: ``store_test_results`` records this run's. ``None``: timings are not kept.
+    timings: Optional[TimingsStore] = None
 
     @property
     def job_definition_name(self) -> str:

@@ -19,6 +19,19 @@ Each process group a running job starts is recorded (:class:`ProcessRecord`) unt
 row stops being ``running``, so whoever takes over from a killed owner can stop what it left
 running before running the job again.
 
+Parallel jobs. A job with ``parallelism: N`` runs N nodes; its row carries one
+:class:`NodeRecord` per node (``JobRecord.nodes``; empty for a job of one node) and each
+finished node's masked log is kept apart (:meth:`RunStore.node_logs`). A node finishing is a
+transition like any other (its record and log in one transaction); the job row stays
+``running`` until the last node ends. A job interrupted with some nodes finished is run
+again whole on resume (``attempts`` + 1), its stale node logs dropped when it restarts.
+
+Schema versions. :data:`RUNSTATE_SCHEMA_VERSION` is in the ``meta`` table. A file of an older
+version is migrated when it is opened, in the same transaction that applies the schema
+(:data:`_MIGRATIONS`: version 1 → 2 adds ``jobs.nodes`` and the ``node_logs`` table), so a
+process killed mid-migration leaves the old version intact. A newer version is refused
+rather than misread.
+
 Marker. A SQLite store carries ``PRAGMA application_id`` = :data:`RUNSTATE_APPLICATION_ID`; a
 file that belongs to another application is refused, never adopted. A store written before
 the marker existed (our tables, no marker) gets it the first time it is opened.
@@ -57,11 +70,13 @@ from ...errors import RunNotFoundError, StoreCorruptedError, StoreError
 from ...planning.plan import ExcludedJob, PlannedJob, PlannedWorkflow
 
 __all__ = [
+    "PLAN_DATA_VERSION",
     "REQUEST_KINDS",
     "RUNSTATE_APPLICATION_ID",
     "RUNSTATE_SCHEMA_VERSION",
     "InMemoryRunStore",
     "JobRecord",
+    "NodeRecord",
     "ProcessRecord",
     "RunRequest",
     "RunStore",
@@ -72,12 +87,40 @@ __all__ = [
     "workflow_to_data",
 ]
 
-#: Version of the SQLite schema (and of the serialised plan); bumped on incompatible changes.
-RUNSTATE_SCHEMA_VERSION = 1
+#: Version of the SQLite schema; bumped on changes (older files are migrated on open).
+RUNSTATE_SCHEMA_VERSION = 2
+#: Version of the serialised plan (:func:`workflow_to_data`), kept apart from the schema so
+#: a schema migration does not orphan the plans already stored.
+PLAN_DATA_VERSION = 1
 #: ``PRAGMA application_id`` of a workflowcore run state file ("WFC1").
 RUNSTATE_APPLICATION_ID = 0x57464331
 #: What another process may ask the owner of a workflow run to do.
 REQUEST_KINDS: Tuple[str, ...] = ("approve", "reject", "cancel")
+
+
+@dataclass(frozen=True)
+class NodeRecord:
+    """One node of a parallel job (``index`` = its ``CIRCLE_NODE_INDEX``): ``queued`` until
+    it gets a slot, ``running``, then ``success``/``failed``/``canceled``."""
+
+    index: int
+    status: str
+    exit_code: Optional[int] = None
+    started_at: Optional[float] = None
+    finished_at: Optional[float] = None
+    duration: Optional[float] = None
+    message: Optional[str] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"index": self.index, "status": self.status, "exit_code": self.exit_code,
+                "started_at": self.started_at, "finished_at": self.finished_at,
+                "duration": self.duration, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NodeRecord:
+        return cls(int(data["index"]), str(data["status"]), data.get("exit_code"),
+                   data.get("started_at"), data.get("finished_at"), data.get("duration"),
+                   data.get("message"))
 
 
 @dataclass(frozen=True)
@@ -87,6 +130,8 @@ class JobRecord:
     ``attempts`` counts how often the job went to an executor in this workflow run (a job
     re-run after its process died has 2). ``kept_from`` names the workflow run whose result
     a rerun-from-failed kept instead of running the job again. Times are Unix seconds.
+    ``nodes`` has one :class:`NodeRecord` per node of a job run with ``parallelism`` > 1
+    (in index order), and is empty otherwise.
     """
 
     name: str
@@ -99,6 +144,7 @@ class JobRecord:
     message: Optional[str] = None
     attempts: int = 0
     kept_from: Optional[str] = None
+    nodes: Tuple[NodeRecord, ...] = ()
 
     def to_dict(self) -> Dict[str, Any]:
         return {
@@ -106,6 +152,7 @@ class JobRecord:
             "actor": self.actor, "started_at": self.started_at,
             "finished_at": self.finished_at, "duration": self.duration,
             "message": self.message, "attempts": self.attempts, "kept_from": self.kept_from,
+            **({"nodes": [n.to_dict() for n in self.nodes]} if self.nodes else {}),
         }
 
 
@@ -147,7 +194,9 @@ class Transition:
 
     ``event`` names it for the history (``job-finished``, ``approved``, ...); ``snapshot``
     and ``status`` replace the run's; ``jobs`` replace those job rows (each must be a job of
-    the run); ``logs`` set the masked log of those jobs. ``at`` defaults to now.
+    the run); ``logs`` set the masked log of those jobs. ``reset_node_logs`` names jobs
+    whose node logs are dropped first (a parallel job starting again); ``node_logs`` then
+    sets ``{job: {node index: masked log}}``. ``at`` defaults to now.
     """
 
     event: str
@@ -156,6 +205,8 @@ class Transition:
     jobs: Sequence[JobRecord] = ()
     logs: Mapping[str, str] = field(default_factory=dict)
     at: Optional[float] = None
+    node_logs: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+    reset_node_logs: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -192,8 +243,10 @@ class ProcessRecord:
 class RunStore(Protocol):
     """Where workflow runs live. Every method is one transaction; all are thread-safe."""
 
-    def create(self, run: WorkflowRunRecord, logs: Mapping[str, str] | None = None) -> None:
-        """Add a new workflow run (``StoreError`` if the id exists); ``logs`` for kept jobs."""
+    def create(self, run: WorkflowRunRecord, logs: Mapping[str, str] | None = None,
+               node_logs: Mapping[str, Mapping[int, str]] | None = None) -> None:
+        """Add a new workflow run (``StoreError`` if the id exists); ``logs`` (and the
+        ``node_logs`` of parallel ones) for kept jobs."""
         ...
 
     def update(self, run_id: str, transition: Transition) -> None:
@@ -218,6 +271,10 @@ class RunStore(Protocol):
 
     def logs(self, run_id: str) -> Dict[str, str]:
         """Every stored log of the run, in plan order."""
+        ...
+
+    def node_logs(self, run_id: str, job: str) -> Dict[int, str]:
+        """The masked logs of the finished nodes of a parallel job, by node index."""
         ...
 
     def history(self, run_id: str) -> List[Tuple[str, float]]:
@@ -253,6 +310,11 @@ class RunStore(Protocol):
         """Forget every recorded process group of the run (they were stopped)."""
         ...
 
+    def delete(self, run_id: str) -> None:
+        """Forget the workflow run: its record, jobs, logs, history, requests and processes
+        (``workflowcore prune``). :class:`RunNotFoundError` for an unknown id."""
+        ...
+
     def close(self) -> None:
         ...
 
@@ -263,7 +325,7 @@ def workflow_to_data(workflow: PlannedWorkflow) -> Dict[str, Any]:
     """A :class:`PlannedWorkflow` as JSON-able data, job definitions included (unlike
     ``PlannedWorkflow.to_dict``, which is the public plan view and leaves them out)."""
     return {
-        "version": RUNSTATE_SCHEMA_VERSION,
+        "version": PLAN_DATA_VERSION,
         "name": workflow.name,
         "runs": workflow.runs,
         "reason": workflow.reason,
@@ -285,7 +347,7 @@ def workflow_to_data(workflow: PlannedWorkflow) -> Dict[str, Any]:
 def workflow_from_data(data: Mapping[str, Any]) -> PlannedWorkflow:
     """Inverse of :func:`workflow_to_data`; ``StoreCorruptedError`` for data it cannot read."""
     try:
-        if data.get("version") != RUNSTATE_SCHEMA_VERSION:
+        if data.get("version") != PLAN_DATA_VERSION:
             raise ValueError(f"unsupported plan version {data.get('version')!r}")
         jobs = tuple(
             PlannedJob(
@@ -361,6 +423,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     message TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
     kept_from TEXT,
+    nodes TEXT,
     PRIMARY KEY (run_id, name)
 );
 CREATE TABLE IF NOT EXISTS logs (
@@ -368,6 +431,13 @@ CREATE TABLE IF NOT EXISTS logs (
     job TEXT NOT NULL,
     log TEXT NOT NULL,
     PRIMARY KEY (run_id, job)
+);
+CREATE TABLE IF NOT EXISTS node_logs (
+    run_id TEXT NOT NULL REFERENCES workflow_runs (id) ON DELETE CASCADE,
+    job TEXT NOT NULL,
+    node INTEGER NOT NULL,
+    log TEXT NOT NULL,
+    PRIMARY KEY (run_id, job, node)
 );
 CREATE TABLE IF NOT EXISTS transitions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -395,13 +465,19 @@ CREATE TABLE IF NOT EXISTS processes (
 );
 """
 
+#: What brings a file of schema version V (the key) to V + 1, run inside the transaction
+#: that applies :data:`_SCHEMA` (whose ``IF NOT EXISTS`` tables are already there then).
+_MIGRATIONS: Dict[int, Tuple[str, ...]] = {
+    1: ("ALTER TABLE jobs ADD COLUMN nodes TEXT",),
+}
+
 #: The tables every run state file of this project has had (the marker came later).
 _OUR_TABLES = frozenset({"meta", "workflow_runs", "jobs", "logs", "transitions", "requests"})
 
 _RUN_COLUMNS = ("id, pipeline_id, workflow, status, config_path, trigger, plan, snapshot, "
                 "actor, rerun_of, settings, owner, created_at, updated_at")
 _JOB_COLUMNS = ("name, status, exit_code, actor, started_at, finished_at, duration, message, "
-                "attempts, kept_from")
+                "attempts, kept_from, nodes")
 
 
 class SQLiteRunStore:
@@ -444,16 +520,29 @@ class SQLiteRunStore:
                         c.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)",
                                   (str(RUNSTATE_SCHEMA_VERSION),))
                     elif row[0] != str(RUNSTATE_SCHEMA_VERSION):
-                        raise StoreError(
-                            f"{str(self.path)!r} holds run state of schema version {row[0]}; "
-                            f"this workflowcore reads version {RUNSTATE_SCHEMA_VERSION} (use "
-                            "another --state-dir)")
+                        self._migrate(c, str(row[0]))
         except BaseException:
             self._conn.close()
             raise
 
     def __repr__(self) -> str:
         return f"SQLiteRunStore({str(self.path)!r})"
+
+    def _migrate(self, c: _Cursor, found: str) -> None:
+        """Bring a file of an older schema version to :data:`RUNSTATE_SCHEMA_VERSION`, step by
+        step, inside the caller's transaction; refuse a newer (or unknown) version."""
+        version = int(found) if found.isdigit() else None
+        if version is None or version > RUNSTATE_SCHEMA_VERSION \
+                or any(v not in _MIGRATIONS for v in range(version, RUNSTATE_SCHEMA_VERSION)):
+            raise StoreError(
+                f"{str(self.path)!r} holds run state of schema version {found}; this "
+                f"workflowcore reads versions up to {RUNSTATE_SCHEMA_VERSION} (use a newer "
+                "workflowcore, or another --state-dir)")
+        for step in range(version, RUNSTATE_SCHEMA_VERSION):
+            for statement in _MIGRATIONS[step]:
+                c.execute(statement)
+        c.execute("UPDATE meta SET value = ? WHERE key = 'schema'",
+                  (str(RUNSTATE_SCHEMA_VERSION),))
 
     def _check_owner(self) -> None:
         """Refuse a database another application made (``StoreError``, one line).
@@ -530,7 +619,8 @@ class SQLiteRunStore:
             self._conn.close()
 
     # -- writes ------------------------------------------------------------------------------
-    def create(self, run: WorkflowRunRecord, logs: Mapping[str, str] | None = None) -> None:
+    def create(self, run: WorkflowRunRecord, logs: Mapping[str, str] | None = None,
+               node_logs: Mapping[str, Mapping[int, str]] | None = None) -> None:
         with self._tx() as c:
             if c.execute("SELECT 1 FROM workflow_runs WHERE id = ?", (run.id,)).fetchone():
                 raise StoreError(f"a workflow run with id {run.id!r} already exists")
@@ -544,11 +634,12 @@ class SQLiteRunStore:
             for position, job in enumerate(run.jobs.values()):
                 c.execute(
                     f"INSERT INTO jobs (run_id, position, {_JOB_COLUMNS}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (run.id, position, *_job_row(job)))
             for job_name, text in (logs or {}).items():
                 c.execute("INSERT INTO logs (run_id, job, log) VALUES (?, ?, ?)",
                           (run.id, job_name, text))
+            self._write_node_logs(c, run.id, node_logs or {})
             c.execute("INSERT INTO transitions (run_id, event, at) VALUES (?, 'created', ?)",
                       (run.id, run.created_at))
 
@@ -565,7 +656,7 @@ class SQLiteRunStore:
                 cur = c.execute(
                     "UPDATE jobs SET name = ?, status = ?, exit_code = ?, actor = ?, "
                     "started_at = ?, finished_at = ?, duration = ?, message = ?, attempts = ?, "
-                    "kept_from = ? WHERE run_id = ? AND name = ?",
+                    "kept_from = ?, nodes = ? WHERE run_id = ? AND name = ?",
                     (*_job_row(job), run_id, job.name))
                 if cur.rowcount == 0:
                     raise StoreError(f"workflow run {run_id!r} has no job {job.name!r}")
@@ -575,8 +666,20 @@ class SQLiteRunStore:
             for job_name, text in transition.logs.items():
                 c.execute("INSERT OR REPLACE INTO logs (run_id, job, log) VALUES (?, ?, ?)",
                           (run_id, job_name, text))
+            for job_name in transition.reset_node_logs:
+                c.execute("DELETE FROM node_logs WHERE run_id = ? AND job = ?",
+                          (run_id, job_name))
+            self._write_node_logs(c, run_id, transition.node_logs)
             c.execute("INSERT INTO transitions (run_id, event, at) VALUES (?, ?, ?)",
                       (run_id, transition.event, at))
+
+    @staticmethod
+    def _write_node_logs(c: _Cursor, run_id: str,
+                         node_logs: Mapping[str, Mapping[int, str]]) -> None:
+        for job_name, by_node in node_logs.items():
+            for index, text in by_node.items():
+                c.execute("INSERT OR REPLACE INTO node_logs (run_id, job, node, log) "
+                          "VALUES (?, ?, ?, ?)", (run_id, job_name, int(index), text))
 
     def claim(self, run_id: str, owner: Optional[str], expected: Optional[str]) -> bool:
         with self._tx() as c:
@@ -636,6 +739,12 @@ class SQLiteRunStore:
             self._exists(c, run_id)
             c.execute("DELETE FROM processes WHERE run_id = ?", (run_id,))
 
+    def delete(self, run_id: str) -> None:
+        with self._tx() as c:
+            self._exists(c, run_id)
+            # every other table references workflow_runs ON DELETE CASCADE
+            c.execute("DELETE FROM workflow_runs WHERE id = ?", (run_id,))
+
     @staticmethod
     def _requests(c: _Cursor, run_id: str) -> List[RunRequest]:
         rows = c.execute("SELECT seq, kind, job, actor FROM requests WHERE run_id = ? "
@@ -678,6 +787,13 @@ class SQLiteRunStore:
                 "ORDER BY j.position", (run_id,)).fetchall()
             return {str(r[0]): str(r[1]) for r in rows}
 
+    def node_logs(self, run_id: str, job: str) -> Dict[int, str]:
+        with self._read() as c:
+            self._exists(c, run_id)
+            rows = c.execute("SELECT node, log FROM node_logs WHERE run_id = ? AND job = ? "
+                             "ORDER BY node", (run_id, job)).fetchall()
+            return {int(r[0]): str(r[1]) for r in rows}
+
     def history(self, run_id: str) -> List[Tuple[str, float]]:
         with self._read() as c:
             self._exists(c, run_id)
@@ -701,7 +817,7 @@ class SQLiteRunStore:
             plan=_loads(row[6], "plan") or {}, snapshot=_loads(row[7], "snapshot") or {},
             actor=row[8], rerun_of=row[9], settings=_loads(row[10], "settings") or {},
             owner=row[11], created_at=float(row[12]), updated_at=float(row[13]),
-            jobs={str(j[0]): JobRecord(*j) for j in jobs},
+            jobs={str(j[0]): _job_from(j) for j in jobs},
         )
 
 
@@ -716,8 +832,25 @@ class _Cursor:
 
 
 def _job_row(job: JobRecord) -> Tuple[Any, ...]:
+    nodes = _dumps([n.to_dict() for n in job.nodes]) if job.nodes else None
     return (job.name, str(job.status), job.exit_code, job.actor, job.started_at,
-            job.finished_at, job.duration, job.message, job.attempts, job.kept_from)
+            job.finished_at, job.duration, job.message, job.attempts, job.kept_from, nodes)
+
+
+def _job_from(row: Sequence[Any]) -> JobRecord:
+    """A ``jobs`` row (the :data:`_JOB_COLUMNS`) as a :class:`JobRecord`."""
+    return JobRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                     row[9], nodes=_nodes_from(row[10]))
+
+
+def _nodes_from(text: Optional[str]) -> Tuple[NodeRecord, ...]:
+    data = _loads(text, "node records")
+    if not data:
+        return ()
+    try:
+        return tuple(NodeRecord.from_dict(n) for n in data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StoreCorruptedError(f"the stored node records cannot be read: {exc}") from exc
 
 
 # -- in memory -----------------------------------------------------------------------------
@@ -736,6 +869,7 @@ class InMemoryRunStore:
         self._runs: Dict[str, WorkflowRunRecord] = {}
         self._order: Dict[str, int] = {}
         self._logs: Dict[str, Dict[str, str]] = {}
+        self._node_logs: Dict[str, Dict[str, Dict[int, str]]] = {}
         self._history: Dict[str, List[Tuple[str, float]]] = {}
         self._requests: Dict[str, List[RunRequest]] = {}
         self._processes: Dict[str, List[ProcessRecord]] = {}
@@ -750,7 +884,8 @@ class InMemoryRunStore:
         except KeyError:
             raise _not_found(run_id) from None
 
-    def create(self, run: WorkflowRunRecord, logs: Mapping[str, str] | None = None) -> None:
+    def create(self, run: WorkflowRunRecord, logs: Mapping[str, str] | None = None,
+               node_logs: Mapping[str, Mapping[int, str]] | None = None) -> None:
         with self._lock:
             if run.id in self._runs:
                 raise StoreError(f"a workflow run with id {run.id!r} already exists")
@@ -762,6 +897,8 @@ class InMemoryRunStore:
             self._runs[run.id] = stored
             self._order[run.id] = self._seq
             self._logs[run.id] = dict(logs or {})
+            self._node_logs[run.id] = {j: {int(k): str(v) for k, v in by.items()}
+                                       for j, by in (node_logs or {}).items()}
             self._history[run.id] = [("created", run.created_at)]
             self._requests[run.id] = []
             self._processes[run.id] = []
@@ -780,6 +917,12 @@ class InMemoryRunStore:
                                          status=str(transition.status), jobs=jobs,
                                          updated_at=at)
             self._logs[run_id].update(transition.logs)
+            kept = self._node_logs[run_id]
+            for job_name in transition.reset_node_logs:
+                kept.pop(job_name, None)
+            for job_name, by_node in transition.node_logs.items():
+                kept.setdefault(job_name, {}).update(
+                    {int(k): str(v) for k, v in by_node.items()})
             self._history[run_id].append((transition.event, at))
             self._processes[run_id] = [p for p in self._processes[run_id]
                                        if p.job not in ended]
@@ -807,6 +950,11 @@ class InMemoryRunStore:
             run = self._get(run_id)
             stored = self._logs[run_id]
             return {name: stored[name] for name in run.jobs if name in stored}
+
+    def node_logs(self, run_id: str, job: str) -> Dict[int, str]:
+        with self._lock:
+            self._get(run_id)
+            return dict(sorted(self._node_logs[run_id].get(job, {}).items()))
 
     def history(self, run_id: str) -> List[Tuple[str, float]]:
         with self._lock:
@@ -854,6 +1002,13 @@ class InMemoryRunStore:
         with self._lock:
             self._get(run_id)
             self._processes[run_id] = []
+
+    def delete(self, run_id: str) -> None:
+        with self._lock:
+            self._get(run_id)
+            for table in (self._runs, self._order, self._logs, self._node_logs,
+                          self._history, self._requests, self._processes):
+                table.pop(run_id, None)
 
     def close(self) -> None:
         """Nothing to release."""

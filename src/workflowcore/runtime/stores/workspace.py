@@ -17,6 +17,14 @@ or writes anything through a link already in the destination
 (:mod:`~workflowcore.runtime.stores._archive`). Refusals raise
 :class:`~workflowcore.errors.WorkspaceError` naming the path and the fix; the step
 interpreter turns them into a failed step, not a crashed run.
+
+Parallel jobs (``parallelism: N``, ``docs/parallelism.md``). The N nodes of one job run at
+the same time and may each persist; one layer per job would let them race for the same part
+number and apply in finishing order. So node K has a layer of its own, keyed
+:func:`node_key` ``(job, K)`` (node 0 keeps the plain job name, so a job without parallelism
+is stored exactly as before). :class:`NodeWorkspace` is the store a node's steps see: it files
+``persist`` under the node's key. Downstream jobs list :func:`node_layers` of a parallel
+upstream job, which applies the nodes' layers in node order (a later node's file wins).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Iterable, List, Protocol, Sequence, runtime_checkable
+from typing import Iterable, List, Protocol, Sequence, Tuple, runtime_checkable
 from urllib.parse import unquote
 
 from ...errors import WorkspaceError
@@ -32,7 +40,14 @@ from .._fs import path_component, relative_member, temp_sibling
 from ._archive import ArchiveWriter, extract_archive
 from ._glob import BadPatternError, glob, has_magic
 
-__all__ = ["FileSystemWorkspaceStore", "WorkspaceStore", "expand_workspace_paths"]
+__all__ = [
+    "FileSystemWorkspaceStore",
+    "NodeWorkspace",
+    "WorkspaceStore",
+    "expand_workspace_paths",
+    "node_key",
+    "node_layers",
+]
 
 
 @runtime_checkable
@@ -61,6 +76,55 @@ class WorkspaceStore(Protocol):
     def layers(self, run: str) -> List[str]:
         """The jobs of ``run`` that have a layer."""
         ...
+
+
+def node_key(job: str, index: int) -> str:
+    """The name node ``index`` of a parallel ``job`` files its things under (workspace layer,
+    artifacts, job directory): ``job`` itself for node 0, ``job@nodeK`` for the others.
+
+    Node 0 keeping the plain name means a job without parallelism changes nothing on disk.
+    ``@`` survives :func:`~workflowcore.runtime._fs.path_component` unquoted, so the
+    directories stay readable; a real job named ``x@node1`` beside a parallel ``x`` would
+    share a key (job names are not that, in practice; documented in docs/parallelism.md).
+    """
+    if index < 0:
+        raise ValueError(f"a node index is 0 or more, got {index}")
+    return job if index == 0 else f"{job}@node{index}"
+
+
+def node_layers(job: str, total: int) -> Tuple[str, ...]:
+    """The layer keys of every node of ``job``, in node order (what ``attach_workspace``
+    applies for an upstream job that ran ``total`` nodes)."""
+    return tuple(node_key(job, k) for k in range(max(total, 1)))
+
+
+class NodeWorkspace:
+    """The workspace as node ``index`` of a parallel job sees it: ``persist`` goes to the
+    node's own layer (:func:`node_key`), everything else is the wrapped store's.
+
+    A wrapper rather than a new ``persist`` argument, so the step interpreter and any
+    :class:`WorkspaceStore` implementation work unchanged.
+    """
+
+    def __init__(self, inner: WorkspaceStore, index: int) -> None:
+        self.inner = inner
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"NodeWorkspace({self.inner!r}, {self.index})"
+
+    def persist(self, run: str, job: str, root: Path, paths: Sequence[str]) -> List[str]:
+        return self.inner.persist(run, node_key(job, self.index), root, paths)
+
+    def attach(self, run: str, jobs: Sequence[str], dest: Path) -> List[str]:
+        return self.inner.attach(run, jobs, dest)
+
+    def copy_layers(self, source_run: str, target_run: str,
+                    jobs: Iterable[str] | None = None) -> List[str]:
+        return self.inner.copy_layers(source_run, target_run, jobs)
+
+    def layers(self, run: str) -> List[str]:
+        return self.inner.layers(run)
 
 
 def expand_workspace_paths(root: Path, paths: Sequence[str]) -> List[str]:
