@@ -6,6 +6,10 @@ then SIGKILL after a grace period. Output is read in raw chunks, not lines, so a
 bar without a newline still counts as output for ``no_output_timeout``; complete lines are
 handed to the callback, partial ones at the end. POSIX only (process groups).
 
+A process that leaves its group (``setsid``, a double fork) is out of reach of the group
+signals here; the subprocess executor finds those by the job token in their environment
+at the end of the job (:mod:`~workflowcore.runtime._reaper`).
+
 Shared by every executor that drives a local command (the subprocess executor runs the
 shell; a Docker executor runs ``docker exec``).
 """
