@@ -15,6 +15,10 @@ Three measurements in one run, each against a baseline taken in the same process
 3. **Workspace throughput**: ``persist_to_workspace`` + ``attach_workspace`` of a tree
    (``--mb`` MB in files of mixed sizes) through ``FileSystemWorkspaceStore``, in MB/s,
    against a bare ``tar -cf`` + ``tar -xf`` of the same tree.
+4. **Parallelism**: one ``parallelism: 4`` job against 4 separate jobs doing the same work
+   (``_bench_parallel.py``); wall-time ratio ≤ 1.1.
+5. **The in-job ``circleci`` tool**: median ms per ``circleci tests split``/``glob`` call
+   against spawning ``sh -c :`` (``_bench_jobtools.py``); ≤ 50 ms per call.
 
     .venv/bin/python benchmarks/bench_run.py [--width 8] [--sleep 0.5] [--jobs 40] [--mb 64]
 """
@@ -41,6 +45,12 @@ from workflowcore.runtime.executors import SubprocessExecutor
 from workflowcore.runtime.runner import Runner
 from workflowcore.runtime.steps import DEFAULT_SHELL
 from workflowcore.runtime.stores import FileSystemWorkspaceStore, SQLiteRunStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _bench_jobtools import measure_circleci_overhead
+from _bench_jobtools import report as report_jobtools
+from _bench_parallel import measure_parallel_vs_jobs
 
 RATIO_BUDGET = 1.15
 
@@ -194,6 +204,8 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--sleep", type=float, default=0.5, help="seconds each job sleeps")
     parser.add_argument("--jobs", type=int, default=40, help="jobs for the overhead figures")
     parser.add_argument("--mb", type=int, default=64, help="workspace tree size")
+    parser.add_argument("--calls", type=int, default=20,
+                        help="calls of the in-job circleci tool for its overhead")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="wfc-bench-run-"))
     try:
@@ -203,9 +215,13 @@ def main(argv: List[str] | None = None) -> int:
         bench_workspace(tmp, args.mb)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    parallel = measure_parallel_vs_jobs(4, args.sleep)
+    tools_ok = report_jobtools(measure_circleci_overhead(args.calls), args.calls)
     ok = ratio <= RATIO_BUDGET
     print(f"fan-out ratio budget {RATIO_BUDGET}: {'OK' if ok else 'EXCEEDED'}")
-    return 0 if ok else 1
+    print(f"parallelism: 4 ratio budget {parallel['budget']}: "
+          f"{'OK' if parallel['ok'] else 'EXCEEDED'}")
+    return 0 if ok and parallel["ok"] and tools_ok else 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,12 @@ if not os.environ.get("WFC_KEEP_ORB_STORE"):
     import tempfile
 
     os.environ["WORKFLOWCORE_ORB_STORE"] = tempfile.mkdtemp(prefix="wfc-orb-store-")
+# Job directories of `workflowcore run` live outside the project, under the user's cache
+# (issue 12); tests keep them in a temporary directory instead of ~/.cache.
+if not os.environ.get("WORKFLOWCORE_JOBS_DIR"):
+    import tempfile
+
+    os.environ["WORKFLOWCORE_JOBS_DIR"] = tempfile.mkdtemp(prefix="wfc-jobs-")
 
 
 def shared_dir() -> Path:

@@ -25,6 +25,13 @@ def wfc_env() -> Dict[str, str]:
     return env
 
 
+def jobs_dir(repo: Path, state: str = ".workflowcore") -> Path:
+    """Where ``workflowcore run`` in ``repo`` puts its jobs (outside the repository)."""
+    from workflowcore.cli._runtools import jobs_dir_for
+
+    return jobs_dir_for(repo / state)
+
+
 def make_repo(tmp_path: Path, config: str, files: Optional[Dict[str, str]] = None) -> Path:
     """A committed git repository with ``.circleci/config.yml`` and ``files``."""
     repo = tmp_path / "repo"

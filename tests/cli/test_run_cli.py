@@ -20,7 +20,7 @@ from typing import Any, Dict, List
 import pytest
 
 from ..seed import clean, seed_blocks
-from ._repo import make_repo, wfc, wfc_env
+from ._repo import jobs_dir, make_repo, wfc, wfc_env
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX-only")
 
@@ -58,7 +58,7 @@ def test_seed_workspace_example(tmp_path: Path) -> None:
     text = text.replace("/tmp/workspace", "~/tmp/workspace")
     assert "/tmp" not in text.replace("~/tmp", "")
     repo = make_repo(tmp_path, text)
-    proc = wfc(repo, "run", "--branch", "main", "--format", "json")
+    proc = wfc(repo, "run", "--branch", "main", "--format", "json", "--keep-jobs")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = as_json(proc)
     [wf] = doc["workflows"]
@@ -67,7 +67,7 @@ def test_seed_workspace_example(tmp_path: Path) -> None:
                           "downstream": {"status": "success", "exit_code": 0}}
     assert f"workflow btd started: {wf['id']}" in proc.stderr
     assert "It worked!" in logs(repo, wf["id"])["downstream"]
-    jobs = repo / ".workflowcore" / "jobs" / wf["id"]
+    jobs = jobs_dir(repo) / wf["id"]
     written = jobs / "flow" / "home" / "tmp" / "workspace" / "echo-output"
     attached = jobs / "downstream" / "home" / "tmp" / "workspace" / "echo-output"
     assert written.read_text() == attached.read_text() == "Hello, world!\n"
@@ -306,7 +306,7 @@ def _stamp(log: str) -> str:
 
 def test_failure_then_rerun_from_failed(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, RERUN, {"check.sh": "echo checking; exit 1\n"})
-    first = wfc(repo, "run", "--branch", "main", "--format", "json")
+    first = wfc(repo, "run", "--branch", "main", "--format", "json", "--keep-jobs")
     assert first.returncode == 1, first.stderr
     [wf] = as_json(first)["workflows"]
     assert statuses(wf) == {"build": "success", "test": "failed", "deploy": "not_run"}
@@ -321,12 +321,12 @@ def test_failure_then_rerun_from_failed(tmp_path: Path) -> None:
     assert new["id"] != old and new["rerun_of"] == old and new["status"] == "success"
     assert new["pipeline"] == wf["pipeline"]
     assert statuses(new) == {"build": "success", "test": "success", "deploy": "success"}
-    jobs_dir = repo / ".workflowcore" / "jobs"
-    assert (jobs_dir / old / "build").is_dir()
-    checked_out = jobs_dir / new["id"] / "test" / "home" / "project"
+    jobs = jobs_dir(repo)
+    assert (jobs / old / "build").is_dir()
+    checked_out = jobs / new["id"] / "test" / "home" / "project"
     assert (checked_out / "check.sh").read_text() == "echo checking; exit 0\n"
     assert not (checked_out / ".workflowcore").exists()  # the state dir is never copied
-    assert not (jobs_dir / new["id"] / "build").exists(), "build ran again"
+    assert not (jobs / new["id"] / "build").exists(), "build ran again"
     new_logs = logs(repo, new["id"])
     assert _stamp(new_logs["test"]) == stamp  # the kept layer is attached
     assert "built-once" in new_logs["build"]  # its log is kept too
@@ -336,7 +336,7 @@ def test_failure_then_rerun_from_failed(tmp_path: Path) -> None:
     again = wfc(repo, "rerun", new["id"], "--format", "json")
     assert again.returncode == 0, again.stderr
     fresh = as_json(again)
-    assert (jobs_dir / fresh["id"] / "build").is_dir()
+    assert (jobs / fresh["id"] / "build").is_dir()
     assert _stamp(logs(repo, fresh["id"])["test"]) != stamp
 
     listing = as_json(wfc(repo, "status", "--format", "json"))
@@ -366,8 +366,9 @@ workflows:
 
 def _start_run(repo: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "workflowcore", "run", "--branch", "main", *extra], cwd=repo,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=wfc_env())
+        [sys.executable, "-m", "workflowcore", "run", "--branch", "main", "--keep-jobs",
+         *extra], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=wfc_env())
 
 
 def _read_until(proc: subprocess.Popen[str], marker: str) -> List[str]:
@@ -410,8 +411,8 @@ def test_sigkilled_run_is_resumed(tmp_path: Path) -> None:
     job_logs = logs(repo, wid)
     assert re.findall(r"^first-ran$", job_logs["first"], re.M) == ["first-ran"]
     assert "got first-data" in job_logs["slow"] and "slow-done" in job_logs["slow"]
-    jobs_dir = repo / ".workflowcore" / "jobs" / wid
-    assert sorted(p.name for p in jobs_dir.iterdir()) == ["first", "slow", "slow.2"]
+    kept = jobs_dir(repo) / wid
+    assert sorted(p.name for p in kept.iterdir()) == ["first", "slow", "slow.2"]
     assert wfc(repo, "resume", wid).returncode == 0  # finished: nothing more to do
 
 
@@ -556,7 +557,7 @@ workflows:
 
 def test_path_escapes_are_refused(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, ESCAPES)
-    proc = wfc(repo, "run", "--branch", "main", "--format", "json")
+    proc = wfc(repo, "run", "--branch", "main", "--format", "json", "--keep-jobs")
     assert proc.returncode == 1, proc.stderr
     [wf] = as_json(proc)["workflows"]
     failed = ("dotdot", "absolute", "artifacts")
@@ -578,7 +579,7 @@ def test_path_escapes_are_refused(tmp_path: Path) -> None:
     assert links == {"link": "/etc/passwd"}
     # job names are file-name components, never paths: everything stays in its run's dirs
     evil = "..%2F..%2F..%2F..%2Fevil"
-    assert {"%2E%2E", evil} <= {p.name for p in (state / "jobs" / wf["id"]).iterdir()}
+    assert {"%2E%2E", evil} <= {p.name for p in (jobs_dir(repo) / wf["id"]).iterdir()}
     assert (state / "workspace" / wf["id"] / evil).is_dir()
     created = {p.name for p in tmp_path.rglob("*")}
     assert "evil" not in created and "outside" not in created
@@ -700,7 +701,8 @@ jobs:
       - run: |
           if top=$(git rev-parse --show-toplevel 2>/dev/null)
           then echo "REPO $top"; else echo NO_REPO; fi
-          git commit --allow-empty -m "from a job" 2>&1 || echo "COMMIT REFUSED"
+          git -c user.name=j -c user.email=j@e commit --allow-empty -m "from a job"
+          git push origin HEAD:main 2>&1 || echo "PUSH REFUSED"
 workflows:
   w:
     jobs: [deploy]
@@ -711,10 +713,13 @@ def test_a_jobs_git_never_acts_on_the_users_repository(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, GIT_JOB)
     head = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
                           text=True, check=True).stdout
-    proc = wfc(repo, "run", "--branch", "main")
+    proc = wfc(repo, "run", "--branch", "main", "--keep-jobs")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "NO_REPO" in proc.stdout and "REPO /" not in proc.stdout
-    assert "COMMIT REFUSED" in proc.stdout
+    # checkout is a clone: the job's git sees the job's own repository, never the user's
+    [top] = re.findall(r"REPO (\S+)", proc.stdout)
+    assert Path(top).parent.parent == jobs_dir(repo) / re.findall(
+        r"started: (\S+)", proc.stdout)[0] / "deploy"
+    assert "PUSH REFUSED" in proc.stdout
     after = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
                            text=True, check=True).stdout
     assert after == head  # the user's repository was not touched

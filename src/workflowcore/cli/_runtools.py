@@ -7,6 +7,7 @@ State directory layout (``--state-dir``, default ``.workflowcore`` in the curren
     cache/           save_cache / restore_cache entries
     artifacts/       store_artifacts output
     jobs/            each job's directory (HOME, scripts) for the subprocess executor
+    timings/         test timings from store_test_results, for `circleci tests split`
     .gitignore       "*": git (and so ``checkout``) never sees any of it
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import importlib
 import json
 import os
@@ -24,8 +26,10 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from ..errors import ExecutorError, RunNotFoundError, StoreError
+from ..planning import PlannedWorkflow
 from ..reporting.diagnostics import FileReport, format_text
-from ..reporting.progress import ProgressPrinter
+from ..reporting.live import LiveTablePrinter, rich_available
+from ..reporting.progress import DEFAULT_HEARTBEAT, ProgressPrinter
 from ..runtime.contexts import Context, load_contexts_file
 from ..runtime.events import Event, WorkflowStarted
 from ..runtime.executor import Executor
@@ -38,7 +42,9 @@ from ..runtime.stores import (
     SQLiteRunStore,
     WorkflowRunRecord,
 )
+from ..runtime.stores.timings import TimingsStore
 from ._common import EXIT_FAILED, EXIT_OK, EXIT_ON_HOLD, UsageError, err
+from ._projectenv import add_env_options
 
 __all__ = [
     "EXECUTORS",
@@ -49,17 +55,33 @@ __all__ = [
     "default_actor",
     "exit_code_for",
     "find_source_dir",
-    "git_revision",
+    "host_note",
+    "jobs_dir_for",
     "load_contexts",
     "open_state",
     "positive_int",
     "print_json",
+    "progress_printer",
     "resolve_id",
 ]
 
 EXECUTORS = ("subprocess", "docker")
 DEFAULT_STATE_DIR = ".workflowcore"
 APPROVE_HINT = "workflowcore approve {id} {job}"
+PROGRESS_MODES = ("auto", "live", "plain")
+PROGRESS_ENV = "WORKFLOWCORE_PROGRESS"
+HEARTBEAT_ENV = "WORKFLOWCORE_HEARTBEAT"
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(
+            f"expected seconds (a number, 0 for never), got {text!r}")
+    return value
 
 
 def positive_int(text: str) -> int:
@@ -94,6 +116,22 @@ def add_runner_options(p: argparse.ArgumentParser, *, resuming: bool) -> None:
                    help="jobs running at once (default: the CPU count)")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="text format: do not print job output lines")
+    p.add_argument("--progress", choices=PROGRESS_MODES, default=None,
+                   help="text format: 'live' keeps a table of the jobs on the terminal "
+                        "(needs the rich extra), 'plain' prints dated lines; default 'auto': "
+                        f"live when stdout is a terminal and rich is installed (${PROGRESS_ENV})")
+    p.add_argument("--heartbeat", type=_seconds, default=None, metavar="S",
+                   help="plain progress: say a job still runs when it printed nothing for S "
+                        f"seconds (default {DEFAULT_HEARTBEAT:g}, ${HEARTBEAT_ENV}; 0: never)")
+    p.add_argument("--isolate", action="store_true",
+                   help="subprocess executor: run each job in namespaces of its own (Linux): "
+                        "HOME=/home/circleci, a private /tmp, nothing outlives the job "
+                        "(docs/isolation.md)" + (" (default: as the workflow run was started)"
+                                                 if resuming else ""))
+    p.add_argument("--keep-jobs", action="store_true",
+                   help="keep each finished job's directory (default: removed when the job "
+                        "ends; see 'workflowcore prune' for the rest of the state)")
+    add_env_options(p)
 
 
 def default_actor() -> str:
@@ -113,7 +151,25 @@ class State:
 
     @property
     def jobs_dir(self) -> Path:
-        return self.root / "jobs"
+        return jobs_dir_for(self.root)
+
+
+def jobs_dir_for(state_root: Path) -> Path:
+    """Where the subprocess executor puts the jobs of the state directory ``state_root``.
+
+    Outside the project by default (``$XDG_CACHE_HOME/workflowcore/jobs/<digest of the state
+    directory>``; ``WORKFLOWCORE_JOBS_DIR`` replaces the base): a job inside the user's work
+    tree would find the user's ``node_modules``, ``setup.cfg`` or ``.git`` above its own
+    directory, which a CircleCI job never sees (issue 12).
+    """
+    base = os.environ.get("WORKFLOWCORE_JOBS_DIR")
+    if not base:
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+            os.path.expanduser("~"), ".cache")
+        base = os.path.join(cache, "workflowcore", "jobs")
+    digest = hashlib.sha256(os.path.realpath(state_root).encode("utf-8",
+                                                                "surrogateescape")).hexdigest()
+    return Path(base).absolute() / digest[:16]
 
 
 def open_state(state_dir: Optional[str], *, create: bool) -> State:
@@ -157,17 +213,6 @@ def find_source_dir(config: Path) -> Path:
     return config.parent
 
 
-def git_revision(source: Path) -> Optional[str]:
-    try:
-        proc = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              stdin=subprocess.DEVNULL, check=False, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    text = proc.stdout.decode().strip()
-    return text if proc.returncode == 0 and text else None
-
-
 def load_contexts(path: Optional[str]) -> Dict[str, Context]:
     """The contexts of ``path`` (none when ``None``); diagnostics go to stderr; errors in the
     file are a usage error (exit 2), never a run with some contexts silently missing."""
@@ -183,10 +228,21 @@ def load_contexts(path: Optional[str]) -> Dict[str, Context]:
 
 
 def make_executor(kind: str, state: State, source_dir: Optional[str],
-                  private_files: Sequence[str] = ()) -> Executor:
-    """The executor ``kind``; ``private_files`` (contexts files) are never checked out."""
+                  private_files: Sequence[str] = (), *, keep_job_dirs: bool = False,
+                  committed_only: bool = False, isolate: bool = False) -> Executor:
+    """The executor ``kind``; ``private_files`` (contexts files) are never checked out.
+    ``isolate``: the subprocess executor's isolating mode (a usage error, exit 2, saying
+    why and what to do when this machine cannot isolate jobs)."""
     if kind == "subprocess":
-        return SubprocessExecutor(state.jobs_dir, source_dir, private_files=private_files)
+        try:
+            return SubprocessExecutor(state.jobs_dir, source_dir, private_files=private_files,
+                                      keep_job_dirs=keep_job_dirs,
+                                      committed_only=committed_only, isolate=isolate)
+        except ExecutorError as exc:
+            raise UsageError(f"--isolate: {exc}") from exc
+    if isolate:
+        raise UsageError("--isolate is an option of the subprocess executor; the docker "
+                         "executor already runs each job in containers of its own")
     try:
         module = importlib.import_module("workflowcore.runtime.executors.docker")
         factory = module.DockerExecutor
@@ -204,26 +260,100 @@ def make_executor(kind: str, state: State, source_dir: Optional[str],
 def build_runner(state: State, *, executor: str, source_dir: Optional[str],
                  contexts: Mapping[str, Context], max_parallel: Optional[int],
                  fmt: str, quiet: bool, contexts_path: Optional[str] = None,
-                 skip_missing_orbs: bool = False) -> Runner:
+                 skip_missing_orbs: bool = False, keep_job_dirs: bool = False,
+                 committed_only: bool = False,
+                 project_environment: Optional[Mapping[str, str]] = None,
+                 isolate: bool = False, progress: Optional[str] = None,
+                 heartbeat: Optional[float] = None, takeover: str = "resumed") -> Runner:
     """A Runner on the state directory whose events are rendered for ``fmt``. The contexts
-    file in use and any at the default places are never checked out into a job."""
+    file in use and any at the default places are never checked out into a job.
+
+    ``progress``/``heartbeat`` are the options (``None``: their environment variable, else
+    the default); ``takeover`` is the verb for a workflow run taken in hand again
+    (``cancel`` takes one over only to cancel it: ``canceling``, never ``resumed``)."""
     printer: Any
     if fmt == "text":
-        printer = ProgressPrinter(sys.stdout, show_output=not quiet, approve_hint=APPROVE_HINT)
+        printer = progress_printer(progress, quiet=quiet, heartbeat=heartbeat,
+                                   takeover=takeover)
     else:
-        printer = _announce_ids
+        def printer(event: Event) -> None:
+            _announce_ids(event, takeover)
     private = secret_files(contexts_path, source_dir)
-    return Runner(make_executor(executor, state, source_dir, private), state.store,
-                  workspace=state.workspace, caches=state.caches, artifacts=state.artifacts,
-                  contexts=contexts, max_parallel=max_parallel, on_event=printer,
-                  skip_missing_orbs=skip_missing_orbs)
+    return Runner(make_executor(executor, state, source_dir, private,
+                                keep_job_dirs=keep_job_dirs, committed_only=committed_only,
+                                isolate=isolate),
+                  state.store, workspace=state.workspace, caches=state.caches,
+                  artifacts=state.artifacts, contexts=contexts, max_parallel=max_parallel,
+                  on_event=printer, skip_missing_orbs=skip_missing_orbs,
+                  project_environment=project_environment,
+                  timings=TimingsStore(state.root / "timings"))
 
 
-def _announce_ids(event: Event) -> None:
+def host_note(executor: str, workflows: Sequence[PlannedWorkflow]) -> Optional[str]:
+    """Once per run, with the subprocess executor: the jobs run on this machine, and the
+    images their configs name are not used (listed once, not once per job)."""
+    if executor != "subprocess":
+        return None
+    images: List[str] = []
+    for wf in workflows:
+        for job in wf.jobs:
+            for image in _images(job.definition or {}):
+                if image not in images:
+                    images.append(image)
+    note = (f"note: the subprocess executor runs every job's steps on this machine, as "
+            f"{default_actor()}, with this machine's tools")
+    if images:
+        shown = ", ".join(images[:6]) + (f" and {len(images) - 6} more" if len(images) > 6
+                                         else "")
+        note += f"; the jobs' images are not used ({shown}): --executor docker runs them"
+    return note
+
+
+def _images(definition: Mapping[str, Any]) -> List[str]:
+    docker = definition.get("docker")
+    out: List[str] = []
+    if isinstance(docker, list):
+        out += [str(d["image"]) for d in docker if isinstance(d, dict) and d.get("image")]
+    for kind in ("machine", "macos"):
+        value = definition.get(kind)
+        if isinstance(value, dict) and value.get("image"):
+            out.append(f"{kind} image {value['image']}")
+    return out
+
+
+def _announce_ids(event: Event, takeover: str = "resumed") -> None:
     """JSON mode: stdout is the document; stderr names each workflow run as it starts."""
     if isinstance(event, WorkflowStarted):
-        verb = "resumed" if event.resumed else "started"
+        verb = takeover if event.resumed else "started"
         err(f"workflow {event.workflow} {verb}: {event.workflow_id}")
+
+
+def progress_printer(mode: Optional[str], *, quiet: bool, heartbeat: Optional[float],
+                     takeover: str = "resumed") -> Any:
+    """The text-format event callback: a live table (``rich``) when ``mode`` is ``live``,
+    or ``auto`` and stdout is a terminal with rich installed; else dated plain lines with
+    a heartbeat. A bad environment variable, or ``live`` without rich, is a usage error."""
+    mode = mode or os.environ.get(PROGRESS_ENV) or "auto"
+    if mode not in PROGRESS_MODES:
+        raise UsageError(f"${PROGRESS_ENV}={mode!r}: expected one of "
+                         f"{', '.join(PROGRESS_MODES)}")
+    if heartbeat is None:
+        raw = os.environ.get(HEARTBEAT_ENV)
+        try:
+            heartbeat = _seconds(raw) if raw else DEFAULT_HEARTBEAT
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"${HEARTBEAT_ENV}: {exc}") from None
+    terminal = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+    if mode == "live" and not rich_available():
+        raise UsageError("--progress live needs rich: pip install 'workflowcore[rich]' "
+                         "(or use --progress plain)")
+    if mode == "live" or (mode == "auto" and terminal and rich_available()):
+        from rich.console import Console  # only here: rich stays out of the core imports
+
+        return LiveTablePrinter(Console(file=sys.stdout), show_output=not quiet,
+                                approve_hint=APPROVE_HINT, takeover=takeover)
+    return ProgressPrinter(sys.stdout, show_output=not quiet, approve_hint=APPROVE_HINT,
+                           heartbeat=heartbeat, takeover=takeover)
 
 
 def resolve_id(state: State, given: str) -> str:

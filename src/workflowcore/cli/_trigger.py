@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Mapping, Optional
 
 from ..config._files import decode_utf8, read_bounded
 from ..config._yaml import parse_yaml
 from ..errors import PlanError
 from ..planning import EVENTS, Trigger, parameter_problems, typed_parameters
+from ..runtime._git import GitInfo, resolve_revision
 from ._common import UsageError
 
 __all__ = [
@@ -24,10 +26,12 @@ __all__ = [
     "add_parameter_options",
     "add_trigger_options",
     "checked_parameters",
+    "default_trigger",
     "parameters_from_args",
     "parse_params",
     "read_pipeline_parameters",
     "trigger_from_args",
+    "trigger_revision",
 ]
 
 #: A --pipeline-parameters file larger than this is refused (1 MiB: CircleCI's API takes
@@ -142,3 +146,40 @@ def trigger_from_args(args: argparse.Namespace) -> Trigger:
                        values=parse_params(getattr(args, "value", []) or [], "--value"))
     except PlanError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def default_trigger(args: argparse.Namespace, info: GitInfo) -> Optional[str]:
+    """No ``--branch``/``--tag``: the current git branch, or (detached) the tag at HEAD —
+    what a push from this work tree would trigger. Sets ``args`` and returns a line saying
+    what was chosen; ``None`` when the trigger was given. :class:`UsageError` when git
+    cannot tell."""
+    if getattr(args, "branch", None) is not None or getattr(args, "tag", None) is not None:
+        return None
+    if info.branch:
+        args.branch = info.branch
+        return f"branch {info.branch} (the current git branch; --branch or --tag to choose)"
+    if info.tag:
+        args.tag = info.tag
+        return f"tag {info.tag} (the tag at HEAD; --branch or --tag to choose)"
+    where = "HEAD is detached and has no tag" if info.revision else "this is not a git work tree"
+    raise UsageError(f"which branch or tag? {where}: give --branch B or --tag T")
+
+
+def trigger_revision(source: Path, info: GitInfo, sha: Optional[str],
+                     tag: Optional[str]) -> Optional[str]:
+    """The commit ``checkout`` checks out: ``--sha``, else the tag's commit for a tag
+    trigger, else HEAD. :class:`UsageError` for a commit or tag the repository lacks."""
+    if sha is not None:
+        if info.revision is None:
+            raise UsageError(f"--sha {sha}: {source} is not a git repository")
+        commit = resolve_revision(source, sha)
+        if commit is None:
+            raise UsageError(f"--sha {sha}: no such commit in {source}")
+        return commit
+    if tag is not None and info.revision is not None:
+        commit = resolve_revision(source, f"refs/tags/{tag}")
+        if commit is None:
+            raise UsageError(f"--tag {tag}: no such tag in {source}; create it (git tag "
+                             f"{tag}) or give --sha for the commit to check out")
+        return commit
+    return info.revision

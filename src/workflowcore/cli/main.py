@@ -9,7 +9,7 @@ import sys
 from typing import Sequence
 
 from .. import __version__
-from . import _orb, _plan, _process, _run, _runctl, _schema, _validate
+from . import _orb, _plan, _process, _prune, _run, _runctl, _schema, _validate
 from ._common import EXIT_USAGE, UsageError, err
 
 __all__ = ["build_parser", "main"]
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"workflowcore {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for mod in (_validate, _plan, _process, _schema, _run, _runctl, _orb):
+    for mod in (_validate, _plan, _process, _schema, _run, _runctl, _prune, _orb):
         mod.add_parser(sub)
     return parser
 

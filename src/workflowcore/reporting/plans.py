@@ -13,7 +13,7 @@ import json
 
 from ..planning import TERMINAL_STATUSES, Plan, PlannedJob, PlannedWorkflow
 
-__all__ = ["PLAN_FORMATS", "plan_dot", "plan_json", "plan_mermaid", "plan_text"]
+__all__ = ["PLAN_FORMATS", "plan_dot", "plan_json", "plan_list", "plan_mermaid", "plan_text"]
 
 _NAME_WIDTH = 36
 
@@ -121,6 +121,26 @@ def plan_text(plan: Plan) -> str:
     for wf in plan.workflows:
         lines.append("")
         lines.extend(_workflow_text(wf))
+    return "\n".join(lines) + "\n"
+
+
+def plan_list(plan: Plan) -> str:
+    """``run --list``: each workflow and its jobs, one per line, for picking ``--job``."""
+    lines: list[str] = []
+    for wf in plan.workflows:
+        state = "runs" if wf.runs else f"does not run: {wf.reason}"
+        lines.append(f"{wf.name} ({state})")
+        for j in wf.jobs:
+            extra = [f"job {j.job}"] if j.job != j.name else []
+            if j.type == "approval":
+                extra.append("approval")
+            if j.requires:
+                extra.append("requires " + ", ".join(j.requires))
+            lines.append(f"  {j.name}" + (f"  ({'; '.join(extra)})" if extra else ""))
+        for e in wf.excluded:
+            lines.append(f"  {e.name}  (not run: {e.reason})")
+    if not lines:
+        lines.append("no workflow: the config defines none")
     return "\n".join(lines) + "\n"
 
 

@@ -10,10 +10,12 @@ import contextlib
 import hashlib
 import os
 import posixpath
+import shutil
 import stat
+import sys
 import uuid
 from pathlib import Path, PurePosixPath
-from typing import Optional, Sequence, Tuple
+from typing import Any, Callable, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "path_component",
     "real_within",
     "relative_member",
+    "remove_tree",
     "temp_sibling",
 ]
 
@@ -167,3 +170,30 @@ def escaping_link(anchor: Path, rel: str) -> Optional[Tuple[Path, str]]:
         if not is_within(os.path.realpath(here), anchor_real):
             return here, os.readlink(here)
     return None
+
+
+def remove_tree(path: Path) -> None:
+    """Remove ``path`` and everything under it, never following a link out of it.
+
+    Jobs leave read-only trees behind (Go's module cache, ``chmod -R a-w`` fixtures): the
+    directory holding such an entry is made writable and the removal retried. Errors that
+    remain are ignored; the tree is the job's scratch space, not the user's data.
+    """
+
+    def retry(func: Callable[..., Any], name: str, _exc: BaseException) -> None:
+        try:
+            parent = os.path.dirname(name)
+            os.chmod(parent, os.stat(parent, follow_symlinks=False).st_mode | stat.S_IWUSR
+                     | stat.S_IXUSR | stat.S_IRUSR)
+            if os.path.isdir(name) and not os.path.islink(name):
+                os.chmod(name, stat.S_IRWXU)
+            func(name)
+        except OSError:
+            pass
+
+    if not os.path.lexists(path):
+        return
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=retry)
+    else:  # pragma: no cover - Python 3.11
+        shutil.rmtree(path, onerror=lambda f, n, e: retry(f, n, e[1]))

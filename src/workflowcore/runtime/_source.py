@@ -21,7 +21,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from ._fs import is_within
 
-__all__ = ["GIT_HOW", "TREE_HOW", "checkout_files", "git_files", "tree_files"]
+__all__ = ["GIT_HOW", "TREE_HOW", "all_entries", "checkout_files", "git_files", "tree_files"]
 
 _Identity = Tuple[int, int]
 
@@ -47,10 +47,20 @@ def git_files(source: Path) -> Optional[List[str]]:
 
 def tree_files(source: Path) -> List[str]:
     """Every file and symlink under ``source`` except inside ``.git``."""
+    return _walk(source, skip_git=True)
+
+
+def all_entries(root: Path) -> List[str]:
+    """Every file and symlink under ``root``, ``.git`` included (a clone travelling into a
+    container), relative and sorted."""
+    return _walk(root, skip_git=False)
+
+
+def _walk(root: Path, *, skip_git: bool) -> List[str]:
     out: List[str] = []
-    for dirpath, dirnames, filenames in os.walk(source):
-        dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        rel_dir = os.path.relpath(dirpath, source)
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not (skip_git and d == ".git"))
+        rel_dir = os.path.relpath(dirpath, root)
         for name in sorted(filenames) + [d for d in dirnames
                                          if os.path.islink(os.path.join(dirpath, d))]:
             out.append(name if rel_dir == "." else f"{rel_dir}/{name}")

@@ -13,8 +13,15 @@ and hands it to the executor in ``JobRequest.environment``; executors layer the 
 from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
+from urllib.parse import quote
 
-__all__ = ["builtin_environment", "env_value", "merge_environment"]
+__all__ = [
+    "builtin_environment",
+    "env_value",
+    "git_builtins",
+    "local_run_url",
+    "merge_environment",
+]
 
 
 def env_value(value: Any) -> str:
@@ -49,6 +56,8 @@ def builtin_environment(
     node_total: int = 1,
     node_index: int = 0,
     home: Optional[str] = None,
+    build_url: Optional[str] = None,
+    workflow_url: Optional[str] = None,
 ) -> Dict[str, str]:
     """The built-in variables of one job, as CircleCI sets them.
 
@@ -80,9 +89,41 @@ def builtin_environment(
         "CIRCLE_USERNAME": username,
         "CIRCLE_REPOSITORY_URL": repository_url,
         "HOME": home,
+        "CIRCLE_BUILD_URL": build_url,
+        "CIRCLE_WORKFLOW_URL": workflow_url,
     }
     env.update({k: v for k, v in optional.items() if v is not None})
     return env
+
+
+def local_run_url(state_dir: Optional[str], workflow_id: str, job: Optional[str] = None,
+                  attempt: Optional[int] = None) -> str:
+    """``CIRCLE_WORKFLOW_URL``/``CIRCLE_BUILD_URL`` of a local run.
+
+    There is no web page to link to; the URL names the run state (``workflowcore://`` plus
+    the state directory), the workflow run id (what ``workflowcore status ID`` takes) and
+    the job and attempt, so a notification a job sends still says which run it was.
+    """
+    base = "workflowcore://localhost" + (state_dir or "/.workflowcore")
+    url = f"{base}/workflow/{workflow_id}"
+    if job is not None:
+        url += f"/job/{quote(job, safe='')}" + (f"/{attempt}" if attempt is not None else "")
+    return url
+
+
+def git_builtins(settings: Mapping[str, Any], workflow_id: str, job: str,
+                 attempt: int) -> Dict[str, Any]:
+    """The built-ins a run's settings know from git and the state directory
+    (``CIRCLE_PROJECT_USERNAME``, ``CIRCLE_REPOSITORY_URL``, the run URLs), as keyword
+    arguments of :func:`builtin_environment`."""
+    state_dir = settings.get("state_dir")
+    state = str(state_dir) if state_dir else None
+    return {
+        "project_username": settings.get("project_username") or None,
+        "repository_url": settings.get("repository_url") or None,
+        "workflow_url": local_run_url(state, workflow_id),
+        "build_url": local_run_url(state, workflow_id, job, attempt),
+    }
 
 
 def merge_environment(

@@ -30,6 +30,14 @@ What the runner decides itself (the scheduler cannot):
 * **Workspaces**: a job's ``upstream_jobs`` are its transitive requirements in plan order
   (R7.4); layers are keyed by the workflow run id. Rerun-from-failed copies the kept jobs'
   layers into the new workflow run (R7.5).
+* **Parallelism** (``docs/parallelism.md``): a job with ``parallelism: N`` runs N nodes, each
+  one request (``node_index``, ``CIRCLE_NODE_INDEX``) taking one slot of the pool, all
+  sharing the job's cancel token. The scheduler only sees the job: it starts when its first
+  node gets a slot and ends when its last node does, with
+  :func:`~workflowcore.runtime.parallelism.combine_node_results` of them. Each node ending
+  is a transition of its own (node record and log); the last one's is the job's. Node K
+  persists to its own workspace layer, and downstream jobs attach every node's layer in
+  node order.
 
 State. Every transition (run created, job started, job finished with result and log, approval,
 cancel, ...) is one :class:`Transition` written to the :class:`RunStore` before the runner acts
@@ -66,8 +74,9 @@ from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence
 from ..errors import ExecutorError, OrbUnavailableError, RunBusyError, SchedulerError
 from ..planning.plan import PlannedJob, PlannedWorkflow
 from ._process import process_start_time, process_stat, stop_orphan_group
+from ._reaper import stop_run_processes
 from .contexts import Context, ContextNotFound, Masker, Unauthorized, resolve_contexts
-from .environment import builtin_environment, merge_environment
+from .environment import builtin_environment, git_builtins, merge_environment
 from .events import (
     ApprovalRequested,
     Event,
@@ -76,17 +85,27 @@ from .events import (
     JobOutput,
     JobQueued,
     JobStarted,
+    NodeFinished,
+    NodeStarted,
     WorkflowFinished,
     WorkflowOnHold,
     WorkflowStarted,
 )
 from .executor import Executor, JobRequest, JobResult
+from .parallelism import (
+    NodeArtifacts,
+    NodeWorkspace,
+    combine_node_results,
+    node_layers,
+    parallelism_of,
+)
 from .scheduler import Scheduler, rerun_all, rerun_from_failed
 from .status import JobStatus, WorkflowStatus
 from .stores.artifacts import ArtifactStore
 from .stores.cache import CacheStore
 from .stores.runstate import (
     JobRecord,
+    NodeRecord,
     ProcessRecord,
     RunRequest,
     RunStore,
@@ -94,6 +113,7 @@ from .stores.runstate import (
     WorkflowRunRecord,
     workflow_to_data,
 )
+from .stores.timings import TimingsStore
 from .stores.workspace import WorkspaceStore
 
 __all__ = ["Runner", "default_owner", "owner_alive"]
@@ -157,17 +177,44 @@ class _Active:
     emitted: Dict[str, str]
     upstream: Dict[str, Tuple[str, ...]]
     planned: Dict[str, PlannedJob]
+    totals: Dict[str, int]
     dirty: Set[str] = field(default_factory=set)
     logs: Dict[str, str] = field(default_factory=dict)
+    node_logs: Dict[str, Dict[int, str]] = field(default_factory=dict)
+    reset_node_logs: Set[str] = field(default_factory=set)
     prepared: Dict[str, Tuple[str, Dict[str, str], Tuple[str, ...]]] = field(default_factory=dict)
     maskers: Dict[str, Masker] = field(default_factory=dict)
-    cancels: Dict[str, threading.Event] = field(default_factory=dict)
-    submitted: Set[str] = field(default_factory=set)
-    started: Dict[str, float] = field(default_factory=dict)
+    runs: Dict[str, _JobRun] = field(default_factory=dict)
+    #: Results of jobs that just ended, for their JobFinished (test results, artifacts).
+    outcomes: Dict[str, JobResult] = field(default_factory=dict)
+    #: Node events, emitted by the next commit once what they report is written.
+    node_events: List[Event] = field(default_factory=list)
     closed: bool = False
 
     def masker(self, job: str) -> Masker:
         return self.maskers.get(job) or Masker()
+
+
+@dataclass
+class _JobRun:
+    """A job handed to the pool: ``total`` nodes (1 without ``parallelism``) built from one
+    template ``request``, sharing its cancel token; ``results`` fills as nodes end."""
+
+    total: int
+    request: JobRequest
+    builtins: Dict[str, str]
+    contexts_env: Mapping[str, str]
+    started: float
+    node_started: Dict[int, float] = field(default_factory=dict)
+    results: Dict[int, JobResult] = field(default_factory=dict)
+
+    @property
+    def cancel(self) -> threading.Event:
+        return self.request.cancel
+
+    @property
+    def done(self) -> bool:
+        return len(self.results) == self.total
 
 
 @dataclass
@@ -186,6 +233,24 @@ class _Done:
     result: Optional[JobResult]
     error: Optional[str]
     lines: List[str]
+    node: int = 0
+
+
+def _totals(workflow: PlannedWorkflow) -> Dict[str, int]:
+    """Each job's node count; a bad ``parallelism`` counts 1 here (the job fails with the
+    reason when it would start, and so never persists anything)."""
+    out: Dict[str, int] = {}
+    for job in workflow.jobs:
+        try:
+            out[job.name] = parallelism_of(job.definition)
+        except ValueError:
+            out[job.name] = 1
+    return out
+
+
+def _layers(jobs: Sequence[str], totals: Mapping[str, int]) -> Tuple[str, ...]:
+    """The workspace layers of ``jobs``, in order: every node's of a parallel job."""
+    return tuple(layer for j in jobs for layer in node_layers(j, totals.get(j, 1)))
 
 
 def _upstream(workflow: PlannedWorkflow) -> Dict[str, Tuple[str, ...]]:
@@ -211,8 +276,9 @@ class Runner:
     ``contexts`` are the contexts jobs may use (``load_contexts_file(...).contexts``);
     ``project_environment`` plays CircleCI's project variables (lowest precedence, masked).
     ``max_parallel`` bounds the jobs running at once, across every workflow run driven
-    together (default: the CPU count). ``on_event`` receives every :mod:`event
-    <workflowcore.runtime.events>`. ``job_timeout`` bounds each job (seconds).
+    together (default: the CPU count); each node of a parallel job takes one of them.
+    ``on_event`` receives every :mod:`event <workflowcore.runtime.events>`. ``job_timeout``
+    bounds each job (seconds).
     ``poll_interval`` is how often a driving runner looks for requests from other processes.
     ``kill_grace``: between SIGTERM and SIGKILL for the process groups a killed owner left.
     A job that needs an orb not available offline (``PlannedJob.unavailable_orbs``) cannot
@@ -238,6 +304,7 @@ class Runner:
         poll_interval: float = 0.2,
         kill_grace: float = 2.0,
         skip_missing_orbs: bool = False,
+        timings: Optional[TimingsStore] = None,
     ) -> None:
         if max_parallel is None:
             max_parallel = os.cpu_count() or 1
@@ -257,6 +324,7 @@ class Runner:
         self.poll_interval = poll_interval
         self.kill_grace = kill_grace
         self.skip_missing_orbs = skip_missing_orbs
+        self.timings = timings  # test timings for `circleci tests split --split-by=timings`
         self._callbacks: List[EventCallback] = [on_event] if on_event is not None else []
         self._emit_lock = threading.RLock()
         self._driving: Set[str] = set()
@@ -420,10 +488,11 @@ class Runner:
             new_settings["workspace_id"] = old.settings.get("workspace_id", old.id)
             builds = [n for n in kept if workflow.job(n).definition is not None]
             if self.workspace is not None and builds:
-                self.workspace.copy_layers(old.id, new_id, builds)
+                self.workspace.copy_layers(old.id, new_id, _layers(builds, _totals(workflow)))
         else:
             new_settings["workspace_id"] = new_id
         old_logs = self.store.logs(old.id)
+        old_node_logs = {n: self.store.node_logs(old.id, n) for n in kept if old.jobs[n].nodes}
         now = time.time()
         record = WorkflowRunRecord(
             id=new_id, pipeline_id=old.pipeline_id, workflow=old.workflow,
@@ -431,7 +500,8 @@ class Runner:
             snapshot=scheduler.snapshot(), jobs=jobs, config_path=old.config_path,
             trigger=old.trigger, actor=actor or old.actor, rerun_of=old.id,
             settings=new_settings, created_at=now, updated_at=now)
-        self.store.create(record, logs={n: old_logs[n] for n in kept if n in old_logs})
+        self.store.create(record, logs={n: old_logs[n] for n in kept if n in old_logs},
+                          node_logs=old_node_logs)
         if not drive:
             return record
         return self._drive([new_id], fresh={new_id})[0]
@@ -525,7 +595,9 @@ class Runner:
             written={n: j.status for n, j in record.jobs.items()},
             # A fresh run announces every job's first status (queued roots, no-op successes).
             emitted={n: "blocked" if fresh else j.status for n, j in record.jobs.items()},
-            upstream=_upstream(workflow), planned={j.name: j for j in workflow.jobs})
+            upstream={}, planned={j.name: j for j in workflow.jobs}, totals=_totals(workflow))
+        active.upstream = {n: _layers(ups, active.totals)
+                           for n, ups in _upstream(workflow).items()}
         for job in interrupted:
             active.jobs[job] = replace(
                 active.jobs[job],
@@ -543,6 +615,10 @@ class Runner:
     def _stop_orphans(self, run_id: str) -> None:
         """Stop the process groups a previous owner's jobs left (none are ours: a run this
         runner drives is never taken again), then forget them."""
+        stray = stop_run_processes(run_id, grace=self.kill_grace)  # setsid'd, double-forked
+        if stray:
+            raise RunBusyError(f"workflow run {run_id}: {stray[0]}, left by the process that "
+                               "ran it, did not stop after SIGKILL; stop it, then run again")
         records = self.store.processes(run_id)
         if not records:
             return
@@ -575,7 +651,8 @@ class Runner:
             self._emit(WorkflowOnHold(active.id, name, scheduler.waiting_for_approval()))
 
     def _loop(self, actives: List[_Active]) -> None:
-        pending: Deque[Tuple[_Active, str]] = deque()
+        # One entry per node: (run, job, node index); node 0 starts the job.
+        pending: Deque[Tuple[_Active, str, int]] = deque()
         live = list(actives)
         loop = _Loop(ThreadPoolExecutor(max_workers=self.max_parallel,
                                         thread_name_prefix="wfc-job"), queue.Queue())
@@ -588,7 +665,10 @@ class Runner:
                 for a in live:
                     self._collect(a, pending)
                 while pending and loop.running < self.max_parallel:
-                    a, job = pending.popleft()
+                    a, job, node = pending.popleft()
+                    if node:
+                        self._start_node(a, job, node, loop)
+                        continue
                     if a.scheduler.status(job) != JobStatus.QUEUED:
                         continue  # canceled while it waited for a slot
                     self._start(a, job, loop)
@@ -631,19 +711,27 @@ class Runner:
             # A bug or a broken store: stop the jobs, record nothing more; the runs stay
             # resumable (what was running is re-run by the next resume).
             for a in live:
-                for event in a.cancels.values():
-                    event.set()
+                for run in a.runs.values():
+                    run.cancel.set()
             raise
         finally:
             loop.pool.shutdown(wait=True)
 
     def _cancel_now(self, a: _Active) -> None:
-        """Cancel the workflow run in the scheduler and stop its running jobs."""
+        """Cancel the workflow run in the scheduler and stop its running jobs (the nodes of
+        a parallel job still waiting for a slot end ``canceled`` without running)."""
         for job in a.scheduler.cancel():
-            if job in a.submitted:
-                a.cancels[job].set()
-            else:  # started in the scheduler, never handed to the pool (interrupted)
+            run = a.runs.get(job)
+            if run is None:  # started in the scheduler, never handed to the pool (interrupted)
                 a.scheduler.done(job, "canceled")
+                continue
+            run.cancel.set()
+            for node in range(run.total):
+                if node not in run.results and node not in run.node_started:
+                    run.results[node] = JobResult.canceled(message="canceled before it started")
+                    self._node_ended(a, job, node)
+            if run.done:
+                self._complete(a, job)
         self._commit(a, "canceled")
 
     # -- steps of the loop -------------------------------------------------------------------
@@ -665,7 +753,7 @@ class Runner:
                 continue
             self._commit(a, event)
 
-    def _collect(self, a: _Active, pending: Deque[Tuple[_Active, str]]) -> None:
+    def _collect(self, a: _Active, pending: Deque[Tuple[_Active, str, int]]) -> None:
         scheduler = a.scheduler
         while True:
             ready = scheduler.get_ready()
@@ -687,11 +775,21 @@ class Runner:
                     a.dirty.add(job)
                     decided = True
                     continue
+                try:
+                    total = parallelism_of(planned.definition)
+                except ValueError as exc:
+                    scheduler.done(job, "failed")
+                    a.jobs[job] = replace(a.jobs[job], actor=actor, message=str(exc),
+                                          exit_code=None)
+                    a.dirty.add(job)
+                    decided = True
+                    continue
                 environment, secrets = outcome
                 secrets = secrets + tuple(self.project_environment.values())
                 a.prepared[job] = (actor, environment, secrets)
                 a.maskers[job] = Masker(secrets)
-                pending.append((a, job))
+                a.totals[job] = total
+                pending.extend((a, job, node) for node in range(total))
             self._commit(a, "job-decided", write=decided)
 
     def _skip_for_orbs(self, a: _Active, job: str, orbs: Tuple[str, ...]) -> None:
@@ -707,10 +805,13 @@ class Runner:
         a.dirty.add(job)
 
     def _start(self, a: _Active, job: str, loop: _Loop) -> None:
+        """Start a job: record it running (with its nodes), then hand its node 0 to the
+        pool; the other nodes of a parallel job follow as slots free up."""
         actor, contexts_env, secrets = a.prepared.pop(job)
         planned = a.planned[job]
         record = a.jobs[job]
         attempt = record.attempts + 1
+        total = a.totals.get(job, 1)
         definition = planned.definition or {}
         trigger = a.trigger
         builtins = builtin_environment(
@@ -720,19 +821,10 @@ class Runner:
             working_directory=str(definition.get("working_directory") or "~/project"),
             workflow_job_id=str(uuid.uuid4()),
             workflow_workspace_id=str(a.settings.get("workspace_id") or a.id),
-            pipeline_id=a.pipeline_id, username=actor)
+            pipeline_id=a.pipeline_id, username=actor,
+            node_total=total, **git_builtins(a.settings, a.id, job, attempt))
         environment = merge_environment(project=self.project_environment,
                                         contexts=contexts_env, builtins=builtins)
-        masker = a.masker(job)
-        lines: List[str] = []
-        emit = self._emit
-        workflow_name = a.workflow.name
-
-        def on_output(line: str) -> None:
-            masked = masker(line)
-            lines.append(masked)
-            emit(JobOutput(a.id, workflow_name, job, masked))
-
         cancel = threading.Event()
         store, host = self.store, socket.gethostname()
 
@@ -743,25 +835,73 @@ class Runner:
             run_id=a.id, workflow_id=a.id, job_name=job, job=planned.job,
             definition=definition, environment=environment, secrets=secrets,
             upstream_jobs=a.upstream[job], workspace=self.workspace, caches=self.caches,
-            artifacts=self.artifacts, cancel=cancel, on_output=on_output,
-            timeout=self.job_timeout, on_process=on_process)
+            artifacts=self.artifacts, cancel=cancel,
+            timeout=self.job_timeout, on_process=on_process, node_total=total,
+            timings=self.timings)
         a.scheduler.start(job)
-        a.jobs[job] = replace(record, actor=actor, started_at=time.time(), finished_at=None,
-                              duration=None, exit_code=None, attempts=attempt)
+        now = time.time()
+        nodes: Tuple[NodeRecord, ...] = ()
+        if total > 1:
+            nodes = (NodeRecord(0, "running", started_at=now),
+                     *(NodeRecord(k, "queued") for k in range(1, total)))
+            a.reset_node_logs.add(job)  # a job run again drops the last attempt's node logs
+        a.jobs[job] = replace(record, actor=actor, started_at=now, finished_at=None,
+                              duration=None, exit_code=None, attempts=attempt, nodes=nodes)
         a.dirty.add(job)
-        a.cancels[job] = cancel
-        a.started[job] = time.monotonic()
+        a.runs[job] = _JobRun(total, request, builtins, contexts_env, time.monotonic())
         # Written (and JobStarted emitted) before the job can print its first line.
         self._commit(a, "job-started")
         if planned.definition is None:  # a runnable job always has one; say so if not
+            a.runs[job].node_started[0] = time.monotonic()
             loop.results.put(_Done(a, job, None, f"job {job!r} has no definition to run", []))
-        else:
-            loop.pool.submit(self._execute, a, job, request, lines, loop.results)
-        a.submitted.add(job)
+            loop.running += 1
+            return
+        self._submit(a, job, 0, loop)
+
+    def _start_node(self, a: _Active, job: str, node: int, loop: _Loop) -> None:
+        """Node ``node`` > 0 of a started parallel job got a slot: record it, run it."""
+        run = a.runs.get(job)
+        if run is None or node in run.results:
+            return  # the job never started (canceled first) or the node was canceled
+        record = a.jobs[job]
+        nodes = list(record.nodes)
+        nodes[node] = NodeRecord(node, "running", started_at=time.time())
+        a.jobs[job] = replace(record, nodes=tuple(nodes))
+        a.dirty.add(job)
+        self._commit(a, "node-started")
+        self._submit(a, job, node, loop)
+
+    def _submit(self, a: _Active, job: str, node: int, loop: _Loop) -> None:
+        """Hand one node to the pool, with its own environment, output and store views."""
+        run = a.runs[job]
+        request = run.request
+        masker = a.masker(job)
+        lines: List[str] = []
+        emit = self._emit
+        workflow_name = a.workflow.name
+        total = run.total
+
+        def on_output(line: str) -> None:
+            masked = masker(line)
+            lines.append(masked)
+            emit(JobOutput(a.id, workflow_name, job, masked, node=node, nodes=total))
+
+        if total > 1:
+            environment = merge_environment(
+                project=self.project_environment, contexts=run.contexts_env,
+                builtins={**run.builtins, "CIRCLE_NODE_INDEX": str(node)})
+            request = replace(
+                request, environment=environment, node_index=node,
+                workspace=NodeWorkspace(self.workspace, node) if self.workspace else None,
+                artifacts=NodeArtifacts(self.artifacts, node) if self.artifacts else None)
+            self._emit(NodeStarted(a.id, workflow_name, job, node, total))
+        request = replace(request, on_output=on_output)
+        run.node_started[node] = time.monotonic()
+        loop.pool.submit(self._execute, a, job, node, request, lines, loop.results)
         loop.running += 1
 
-    def _execute(self, a: _Active, job: str, request: JobRequest, lines: List[str],
-                 results: queue.Queue[_Done]) -> None:
+    def _execute(self, a: _Active, job: str, node: int, request: JobRequest,
+                 lines: List[str], results: queue.Queue[_Done]) -> None:
         result: Optional[JobResult] = None
         error: Optional[str] = None
         try:
@@ -772,32 +912,65 @@ class Runner:
             error = (f"the executor raised {type(exc).__name__}: {exc}\n"
                      + traceback.format_exc())
         finally:
-            results.put(_Done(a, job, result, error, lines))
+            results.put(_Done(a, job, result, error, lines, node))
 
     def _finish(self, done: _Done, loop: _Loop) -> None:
+        """A node came back from the pool: keep its result; the last node ends the job."""
         loop.running -= 1
-        a, job = done.active, done.job
-        masker = a.masker(job)
-        elapsed = time.monotonic() - a.started.pop(job, time.monotonic())
-        a.cancels.pop(job, None)
-        a.submitted.discard(job)
+        a, job, node = done.active, done.job, done.node
+        run = a.runs[job]
+        elapsed = time.monotonic() - run.node_started.get(node, run.started)
         if done.result is not None:
-            result = done.result
-            status, exit_code = result.status, result.exit_code
-            message = result.message
-            log = result.log or "\n".join(done.lines)
-            duration = result.duration or elapsed
+            result = replace(done.result, log=done.result.log or "\n".join(done.lines),
+                             duration=done.result.duration or elapsed)
         else:
-            status, exit_code, duration = "failed", None, elapsed
             error = done.error or "the job did not report a result"
-            message = error.splitlines()[0]
-            log = "\n".join([*done.lines, error])
-        a.scheduler.done(job, status)
-        a.jobs[job] = replace(a.jobs[job], exit_code=exit_code, finished_at=time.time(),
-                              duration=round(duration, 3),
-                              message=masker(message) if message else None)
+            result = JobResult.failed(None, message=error.splitlines()[0],
+                                      log="\n".join([*done.lines, error]), duration=elapsed)
+        run.results[node] = result
+        self._node_ended(a, job, node)
+        if run.done:
+            self._complete(a, job)
+        else:
+            self._commit(a, "node-finished")
+
+    def _node_ended(self, a: _Active, job: str, node: int) -> None:
+        """Record a node's result (in memory; the caller commits) and queue its event. A job
+        of one node has no node records: its result is the job's."""
+        run = a.runs[job]
+        if run.total == 1:
+            return
+        result = run.results[node]
+        masker = a.masker(job)
+        message = masker(result.message) if result.message else None
+        duration = round(result.duration, 3)
+        record = a.jobs[job]
+        nodes = list(record.nodes)
+        nodes[node] = replace(nodes[node], status=result.status, exit_code=result.exit_code,
+                              finished_at=time.time(), duration=duration, message=message)
+        a.jobs[job] = replace(record, nodes=tuple(nodes))
         a.dirty.add(job)
-        a.logs[job] = masker(log)
+        a.node_logs.setdefault(job, {})[node] = masker(result.log)
+        a.node_events.append(NodeFinished(a.id, a.workflow.name, job, node, run.total,
+                                          result.status, result.exit_code, duration, message))
+
+    def _complete(self, a: _Active, job: str) -> None:
+        """Every node of the job ended: the job's result is theirs (one node: its own)."""
+        run = a.runs.pop(job)
+        masker = a.masker(job)
+        if run.total == 1:
+            result = run.results[0]
+        else:
+            result = combine_node_results(
+                job, [run.results[k] for k in range(run.total)], canceled=run.cancel.is_set(),
+                duration=time.monotonic() - run.started)
+        a.scheduler.done(job, result.status)
+        a.jobs[job] = replace(a.jobs[job], exit_code=result.exit_code, finished_at=time.time(),
+                              duration=round(result.duration, 3),
+                              message=masker(result.message) if result.message else None)
+        a.dirty.add(job)
+        a.logs[job] = masker(result.log)
+        a.outcomes[job] = result
         self._commit(a, "job-finished")
 
     def _commit(self, a: _Active, event: str, *, write: bool = True) -> None:
@@ -805,7 +978,8 @@ class Runner:
 
         Everything is derived from the scheduler's statuses, so a change that was not written
         (an interrupted commit, or jobs that only became ``queued``, which a resume derives
-        again) is picked up by the next write. ``write=False`` only emits.
+        again) is picked up by the next write. ``write=False`` only emits. Node events wait
+        for a write (they report what the write records) and come before the job events.
         """
         scheduler = a.scheduler
         statuses = scheduler.statuses()
@@ -823,13 +997,21 @@ class Runner:
         if write:
             rows = [n for n, s in statuses.items() if a.written[n] != s or n in a.dirty]
             logs = {n: a.logs[n] for n in rows if n in a.logs}
+            node_logs = {n: a.node_logs[n] for n in rows if n in a.node_logs}
+            reset = [n for n in rows if n in a.reset_node_logs]
             self.store.update(a.id, Transition(
                 event, scheduler.snapshot(), scheduler.workflow_status().value,
-                jobs=[a.jobs[n] for n in rows], logs=logs, at=now))
+                jobs=[a.jobs[n] for n in rows], logs=logs, at=now, node_logs=node_logs,
+                reset_node_logs=reset))
             for n in rows:
                 a.written[n] = statuses[n].value
                 a.logs.pop(n, None)
+                a.node_logs.pop(n, None)
+                a.reset_node_logs.discard(n)
             a.dirty.clear()
+            events, a.node_events = a.node_events, []
+            for node_event in events:
+                self._emit(node_event)
         wf = a.workflow.name
         for name, status in statuses.items():
             if a.emitted[name] == status:
@@ -840,14 +1022,22 @@ class Runner:
                 self._emit(JobQueued(a.id, wf, name))
             elif status == JobStatus.RUNNING:
                 self._emit(JobStarted(a.id, wf, name, record.actor or a.actor,
-                                      attempt=record.attempts))
+                                      attempt=record.attempts, nodes=a.totals.get(name, 1)))
             elif status == JobStatus.ON_HOLD:
                 self._emit(ApprovalRequested(a.id, wf, name))
             elif status.is_terminal:
                 approver = scheduler.approver(name) if a.planned[name].type == "approval" \
                     else None
-                self._emit(JobFinished(a.id, wf, name, status.value, record.exit_code,
-                                       record.duration, record.message, approved_by=approver))
+                outcome = a.outcomes.pop(name, None)
+                self._emit(JobFinished(
+                    a.id, wf, name, status.value, record.exit_code, record.duration,
+                    record.message, approved_by=approver,
+                    test_results=outcome.test_results if outcome else None,
+                    artifacts=outcome.artifacts if outcome else (),
+                    nodes=max(len(record.nodes), 1),
+                    # the steps' timings for a summary (their output is in the log)
+                    steps=tuple(replace(s, output="") for s in outcome.steps)
+                    if outcome and not record.nodes else ()))
 
 
 def _busy_message(run_id: str, owner: str) -> str:

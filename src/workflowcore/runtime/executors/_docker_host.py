@@ -23,15 +23,18 @@ import os
 import posixpath
 import re
 import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
+from ..._text import plural
 from ...errors import ExecutorCrashedError
 from .._fs import is_within
+from .._git import CheckoutError, CheckoutTarget, clone_checkout, is_repository_root
 from .._process import BackgroundProcess, ProcessOutcome, run_process
-from .._source import checkout_files
+from .._source import all_entries, checkout_files
 from ..contexts import Masker
 from ..steps import StepError
 from ._docker_cli import DockerCLI, DockerCommandError
@@ -135,6 +138,9 @@ def _lookup(root: Path, copied: Dict[str, bool], job_path: str) -> Optional[Path
 
 class ContainerHost:
     """One job's primary container seen through the ``StepHost`` protocol."""
+
+    #: the trigger's commit, branch or tag (set by the executor from the request)
+    checkout_target: CheckoutTarget = CheckoutTarget()
 
     def __init__(self, cli: DockerCLI, info: ContainerInfo, scratch: Path, *,
                  source_dir: Optional[Path], exclude: Sequence[Path], kill_grace: float,
@@ -302,12 +308,35 @@ class ContainerHost:
                             "(DockerExecutor(run_dir, source_dir=...))")
         if not source.is_dir():
             raise StepError(f"checkout: source directory {str(source)!r} does not exist")
+        if is_repository_root(source):
+            target = self.checkout_target
+            clone = Path(tempfile.mkdtemp(prefix="checkout-", dir=self._scratch))
+            try:
+                lines = clone_checkout(source, clone, revision=target.revision,
+                                       branch=target.branch, tag=target.tag,
+                                       private=self._private, exclude=self._exclude,
+                                       committed_only=target.committed_only)
+                entries = [(rel, clone / rel) for rel in all_entries(clone)]
+                self._upload_checkout(job_path, entries)
+            except CheckoutError as exc:
+                raise StepError(f"checkout: {exc}") from exc
+            finally:
+                shutil.rmtree(clone, ignore_errors=True)
+            for line in lines:
+                emit(line)
+            return
         files, how = checkout_files(source, self._exclude, self._private)
         entries = []
         for rel in files:
             local = source / rel
             if os.path.islink(local) or os.path.isfile(local):  # skip submodules, deleted
                 entries.append((rel, local))
+        copied = self._upload_checkout(job_path, entries)
+        emit(f"copied {plural(copied, 'file')} from {source} into the container at "
+             f"{_norm(job_path)} ({how}; no .git: the source is not the root of a git "
+             "repository)")
+
+    def _upload_checkout(self, job_path: str, entries: List[Tuple[str, Path]]) -> int:
         job_path = _norm(job_path)
         self._mirrors.invalidate()
         try:
@@ -316,7 +345,7 @@ class ContainerHost:
         except DockerCommandError as exc:
             raise StepError(f"checkout: {exc}") from exc
         self._known_dirs.add(job_path)
-        emit(f"copied {copied} files from {source} into the container at {job_path} ({how})")
+        return copied
 
 
 @contextmanager

@@ -40,6 +40,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from ...errors import ExecutorError
 from .._fs import path_component
+from .._git import CheckoutTarget
 from ..contexts import Masker
 from ..executor import BaseExecutor, JobRequest, JobResult, StepResult
 from ..steps import normalize_steps, run_steps
@@ -271,6 +272,7 @@ class DockerExecutor(BaseExecutor):
         try:
             try:
                 host = self._start(request, specs, job, scratch, log)
+                host.checkout_target = CheckoutTarget.from_environment(request.environment)
             except (SetupError, ImageError) as exc:
                 if request.cancel.is_set():
                     return _not_started(request, log, "the job was canceled", started,

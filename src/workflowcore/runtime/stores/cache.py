@@ -14,6 +14,7 @@ the step interpreter's business, through :mod:`workflowcore.runtime.stores._arch
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -138,6 +139,8 @@ class FileSystemCacheStore:
 
     def open(self, key: str) -> IO[bytes]:
         path = self._dir(key) / "data.tar"
+        with contextlib.suppress(OSError):  # last use, for `workflowcore prune --caches`
+            os.utime(path.parent)
         try:
             return open(path, "rb")
         except FileNotFoundError as exc:
