@@ -3,6 +3,7 @@ approvals, cancel, resume and reruns."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -580,7 +581,9 @@ def test_progress_printer_renders_a_run() -> None:
                   job("c", "b"))
     [held] = runner.run([wf], actor="alice")
     runner.approve(held.id, "hold", "bob")
-    lines = out.getvalue().splitlines()
+    stamped = out.getvalue().splitlines()
+    assert all(re.match(r"\d\d:\d\d:\d\d ", line) for line in stamped)  # local time first
+    lines = [line[9:] for line in stamped]
     assert lines[0] == f"workflow main started: {held.id} (4 jobs)"
     assert "[main] a: started as alice" in lines
     assert "[main] a | hi" in lines

@@ -16,15 +16,19 @@ from typing import Callable, Dict, Optional
 
 from ..errors import RunBusyError, SchedulerError, StoreError
 from ..reporting.progress import (
+    StepTimings,
     format_logs_text,
+    format_node_log_text,
     format_workflow_text,
     workflow_object,
     workflows_document,
 )
+from ..reporting.steplog import StepNotFound, find_step
 from ..runtime.runner import Runner, owner_alive
 from ..runtime.status import WorkflowStatus
 from ..runtime.stores import WorkflowRunRecord
 from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, err, require_text
+from ._projectenv import project_environment
 from ._runtools import (
     State,
     add_runner_options,
@@ -54,9 +58,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
     p = sub.add_parser("logs", help="print the (masked) logs of a workflow run's jobs",
                        description="Print the stored logs of every job of a workflow run, or "
-                                   "of one job. Secrets are masked. Exit 0, or 2.")
+                                   "of one job (a parallel job's log holds every node's, each "
+                                   "under a header; --node K shows one; --step one step). "
+                                   "Secrets are masked. Exit 0, or 2.")
     p.add_argument("id", metavar="ID")
     p.add_argument("job", nargs="?", default=None, metavar="JOB")
+    p.add_argument("--node", type=_node_index, default=None, metavar="K",
+                   help="only node K (its CIRCLE_NODE_INDEX, from 0) of a parallel JOB")
+    p.add_argument("--step", default=None, metavar="N|NAME",
+                   help="only one step of JOB: its number in the log (from 1, as the "
+                        "'==> title' headers count) or its title (or a unique part of it)")
     add_state_options(p)
     p.set_defaults(func=_logs)
 
@@ -148,6 +159,13 @@ def _note(record: WorkflowRunRecord) -> str:
     return ""
 
 
+def _node_index(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"--node takes a node index (0, 1, ...: CIRCLE_NODE_INDEX), got {text!r}")
+    return int(text)
+
+
 def _logs(args: argparse.Namespace) -> int:
     state = open_state(args.state_dir, create=False)
     try:
@@ -155,6 +173,10 @@ def _logs(args: argparse.Namespace) -> int:
         if args.job is not None and args.job not in record.jobs:
             raise UsageError(f"workflow {record.workflow} has no job {args.job!r} (jobs: "
                              + ", ".join(record.jobs) + ")")
+        if args.step is not None:
+            return _step_log(args, state, record)
+        if args.node is not None:
+            return _node_log(args, state, record)
         logs = state.store.logs(record.id)
         jobs = [args.job] if args.job is not None else list(record.jobs)
         if args.format == "json":
@@ -168,10 +190,78 @@ def _logs(args: argparse.Namespace) -> int:
         state.store.close()
 
 
+def _node_log(args: argparse.Namespace, state: State, record: WorkflowRunRecord) -> int:
+    """``logs ID JOB --node K``: one node's log. Node 0 of a job without parallelism is the
+    job itself."""
+    if args.job is None:
+        raise UsageError("--node needs a JOB: `workflowcore logs ID JOB --node K`")
+    job = record.jobs[args.job]
+    total = len(job.nodes) or 1
+    if args.node >= total:
+        ran = f"ran {total} nodes (0-{total - 1})" if job.nodes else \
+            "ran as one node (--node 0)"
+        raise UsageError(f"job {args.job!r} {ran}; there is no node {args.node}")
+    if job.nodes:
+        log = state.store.node_logs(record.id, args.job).get(args.node)
+    else:
+        log = state.store.log(record.id, args.job)
+    if args.format == "json":
+        data = workflow_object(record, version=True)
+        data["node"] = args.node
+        data["logs"] = {args.job: log}
+        print_json(data)
+    else:
+        sys.stdout.write(format_node_log_text(record, args.job, args.node, log))
+    return EXIT_OK
+
+
+def _step_log(args: argparse.Namespace, state: State, record: WorkflowRunRecord) -> int:
+    """``logs ID JOB --step N|NAME [--node K]``: one step of a job's log; of each node's
+    log for a parallel job without ``--node``."""
+    if args.job is None:
+        raise UsageError("--step needs a JOB: `workflowcore logs ID JOB --step N|NAME`")
+    job = record.jobs[args.job]
+    if job.nodes:
+        if args.node is not None and args.node >= len(job.nodes):
+            raise UsageError(f"job {args.job!r} ran {len(job.nodes)} nodes "
+                             f"(0-{len(job.nodes) - 1}); there is no node {args.node}")
+        logs = state.store.node_logs(record.id, args.job)
+        nodes = [args.node] if args.node is not None else list(range(len(job.nodes)))
+        sources = [(k, f"{args.job}[{k}/{len(job.nodes)}]", job.nodes[k].status,
+                    logs.get(k)) for k in nodes]
+    else:
+        if args.node not in (None, 0):
+            raise UsageError(f"job {args.job!r} ran as one node (--node 0); there is no "
+                             f"node {args.node}")
+        sources = [(None, args.job, job.status, state.store.log(record.id, args.job))]
+    found = []
+    for node, label, status, log in sources:
+        if log is None:
+            raise UsageError(f"job {label} has no log yet (status: {status})")
+        try:
+            number, title, text = find_step(log, args.step)
+        except StepNotFound as exc:
+            raise UsageError(f"job {label}: {exc}") from None
+        found.append((node, label, status, number, title, text))
+    if args.format == "json":
+        data = workflow_object(record, version=True)
+        if args.node is not None:
+            data["node"] = args.node
+        data["step"] = {"number": found[0][3], "name": found[0][4]}
+        data["logs"] = {args.job: "\n".join(f[5] for f in found) + "\n"}
+        print_json(data)
+    else:
+        out = []
+        for _node, label, status, number, _title, text in found:
+            out += [f"==> {label} ({status}), step {number}", text]
+        sys.stdout.write("\n".join(out) + "\n")
+    return EXIT_OK
+
+
 # -- commands that drive ---------------------------------------------------------------------
 
 def _with_runner(args: argparse.Namespace, action: Callable[[State, Runner, str], int],
-                 *, quiet_default: bool = False) -> int:
+                 *, quiet_default: bool = False, takeover: str = "resumed") -> int:
     require_text(getattr(args, "actor", None), "--actor")  # stored in the run state
     state = open_state(args.state_dir, create=False)
     try:
@@ -183,7 +273,15 @@ def _with_runner(args: argparse.Namespace, action: Callable[[State, Runner, str]
             source_dir=source_of(record), contexts=load_contexts(contexts_path),
             contexts_path=contexts_path,
             max_parallel=getattr(args, "max_parallel", None), fmt=args.format,
-            quiet=getattr(args, "quiet", quiet_default))
+            quiet=getattr(args, "quiet", quiet_default),
+            keep_job_dirs=bool(getattr(args, "keep_jobs", False)
+                               or record.settings.get("keep_jobs")),
+            committed_only=bool(record.settings.get("committed_only")),
+            isolate=bool(getattr(args, "isolate", False) or record.settings.get("isolate")),
+            project_environment=project_environment(args, record.settings),
+            progress=getattr(args, "progress", None), heartbeat=getattr(args, "heartbeat", None),
+            takeover=takeover)
+        runner.subscribe(_STEPS)
         try:
             return action(state, runner, run_id)
         except (SchedulerError, RunBusyError) as exc:
@@ -202,11 +300,16 @@ def _with_runner(args: argparse.Namespace, action: Callable[[State, Runner, str]
         state.store.close()
 
 
+#: The steps of the jobs this process ran, for the summary (the store does not keep them).
+_STEPS = StepTimings()
+
+
 def _show(fmt: str, record: WorkflowRunRecord, *, after_progress: bool = True) -> None:
     if fmt == "json":
         print_json(workflow_object(record, version=True))
     else:
-        sys.stdout.write(("\n" if after_progress else "") + format_workflow_text(record))
+        sys.stdout.write(("\n" if after_progress else "")
+                         + format_workflow_text(record, _STEPS.of(record.id)))
 
 
 def _approve(args: argparse.Namespace) -> int:
@@ -233,7 +336,7 @@ def _cancel(args: argparse.Namespace) -> int:
                 "cancel")
             return EXIT_FAILED
         return EXIT_OK if record.status == "canceled" else EXIT_FAILED
-    return _with_runner(args, action, quiet_default=True)
+    return _with_runner(args, action, quiet_default=True, takeover="canceling")
 
 
 def _rerun(args: argparse.Namespace) -> int:

@@ -30,16 +30,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Callable, Dict, List, Mapping, Optional, Protocol, Sequence, Tuple
 
+from ..._text import plural
 from ...errors import StoreError
 from .._fs import is_within
 from .._process import ProcessOutcome
 from ..contexts import Masker
 from ..environment import env_value
 from ..executor import JobRequest, JobResult, StepResult, TestResultsSummary
+from ..jobtools import JOB_DIR_ENV, TIMINGS_ENV, TIMINGS_FILE
 from ..stores._archive import ArchiveWriter, extract_archive
 from ..stores.artifacts import Artifact
+from ..stores.timings import MAX_TESTS, TestTiming
 from ._cachekey import CacheKeyError, file_checksum, render_cache_key, stored_cache_key
-from ._junit import summarize_junit
+from ._junit import read_junit
 from ._model import (
     AnyStep,
     AttachWorkspaceStep,
@@ -58,6 +61,19 @@ from ._model import (
 __all__ = ["BackgroundHandle", "StepError", "StepHost", "resolve_job_path", "run_steps"]
 
 DEFAULT_WORKING_DIRECTORY = "~/project"
+#: why steps after ``circleci-agent step halt`` do not run (CircleCI: "A job can exit
+#: without failing by using run: circleci-agent step halt. However, if a step within the
+#: job is already failing then the job will continue to fail"; configuration reference,
+#: "Ending a job from within a step"): no later step runs, ``when: always`` ones included
+_HALTED = "the job was halted (circleci-agent step halt)"
+#: Shells that take a script as ``-c TEXT NAME``. A ``run`` step runs that way on hosts that
+#: allow it (``inline_scripts``), so ``$0`` and error prefixes are the shell's, as on CircleCI
+#: (``/bin/bash: line 2: foo: command not found``), never the path of the job's script file
+#: (``/…/jobs/…/steps/step-003: line 2: …``), which means nothing to the reader.
+_INLINE_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash"})
+#: Scripts up to this size (UTF-8) travel in the argv; Linux caps one argv string at
+#: 128 KiB (MAX_ARG_STRLEN), so larger ones run from the script file.
+MAX_INLINE_SCRIPT = 100 * 1024
 
 
 class StepError(Exception):
@@ -132,8 +148,9 @@ class StepHost(Protocol):
         """Put the project's files at ``job_path``; :class:`StepError` on failure."""
         ...
 
-    def cleanup(self) -> None:
-        """Stop whatever the job's steps left running."""
+    def cleanup(self) -> Optional[Sequence[str]]:
+        """Stop whatever the job's steps left running; returns lines for the job log
+        saying what was stopped (``None``: nothing to say)."""
         ...
 
 
@@ -171,6 +188,7 @@ class _JobRun:
         self._on_output = request.on_output
         self.background: List[BackgroundHandle] = []
         self.tests: Optional[TestResultsSummary] = None
+        self.test_timings: List[TestTiming] = []
         self.artifacts: List[Artifact] = []
         definition = request.definition
         wd_raw = str(definition.get("working_directory") or DEFAULT_WORKING_DIRECTORY)
@@ -182,6 +200,9 @@ class _JobRun:
         job_env = definition.get("environment") or {}
         if isinstance(job_env, Mapping):
             env.update({str(k): env_value(v) for k, v in job_env.items()})
+        job_dir = host.builtin_environment.get(JOB_DIR_ENV)
+        if request.timings is not None and job_dir:  # read by `circleci tests split`
+            env[TIMINGS_ENV] = posixpath.join(job_dir, TIMINGS_FILE)
         self.env = env
         self.deadline = (time.monotonic() + request.timeout) if request.timeout else None
 
@@ -219,6 +240,8 @@ class _JobRun:
                 first_failure = (None, f"cannot create the working directory {self.wd}: "
                                        f"{exc.strerror or exc}")
                 self.emit(first_failure[1])
+            if stop is None:
+                self._export_timings()
             for index, step in enumerate(steps):
                 if stop is None and self.request.cancel.is_set():
                     stop = "canceled"
@@ -226,7 +249,8 @@ class _JobRun:
                         time.monotonic() >= self.deadline:
                     stop = "timed out"
                 if stop is not None:
-                    why = "the job could not start" if stop == "setup" else f"the job was {stop}"
+                    why = ("the job could not start" if stop == "setup" else _HALTED
+                           if stop == "halted" else f"the job was {stop}")
                     results.append(StepResult(step.name, step.type, "skipped",
                                               note=f"not run: {why}"))
                     continue
@@ -252,10 +276,16 @@ class _JobRun:
                     stop = "canceled"
                 elif outcome.stop is not None:
                     stop = outcome.stop
+                if stop is None and self._halted():
+                    stop = "halted"  # the job's status: success unless a step failed
+                    self.emit(f"{_HALTED}: the remaining steps are not run"
+                              + ("" if first_failure is None else
+                                 "; the job still fails, a step had already failed"))
         finally:
             for handle in self.background:
                 handle.stop()
-            self.host.cleanup()
+            for line in self.host.cleanup() or ():
+                self.emit(line)
         status = "success"
         exit_code: Optional[int] = 0
         message: Optional[str] = None
@@ -329,9 +359,13 @@ class _JobRun:
         job_shell = self.request.definition.get("shell")
         shell = step.shell or (str(job_shell) if job_shell else self.host.default_shell)
         try:
-            argv = [*shlex.split(shell), self.host.write_script(index, step.command)]
+            shell_argv = shlex.split(shell)
         except ValueError as exc:
             return _Outcome("failed", note=f"invalid shell {shell!r}: {exc}")
+        # the file is written either way: `--keep-jobs` leaves it to read or run by hand
+        argv = _script_argv(shell_argv, self.host.write_script(index, step.command),
+                            step.command, inline=bool(getattr(self.host, "inline_scripts",
+                                                              False)))
         if step.background:
             try:
                 handle = self.host.start_background(argv, cwd=cwd, env=env, on_line=self.emit,
@@ -339,7 +373,9 @@ class _JobRun:
             except OSError as exc:
                 return _Outcome("failed", 127, f"cannot start {shell!r}: {exc.strerror or exc}")
             self.background.append(handle)
-            return _Outcome("success", note="running in the background until the job ends")
+            note = "running in the background until the job ends"
+            self.emit(note)
+            return _Outcome("success", note=note)
         attempts = 1 + step.max_auto_reruns
         outcome = _Outcome("failed")
         for attempt in range(1, attempts + 1):
@@ -372,7 +408,9 @@ class _JobRun:
                                     local_root, step.paths)
         for rel in matched:
             self.emit(f"persisted {root if rel == '.' else posixpath.join(root, rel)}")
-        return _Outcome("success", note=f"{len(matched)} path(s) persisted")
+        note = f"persisted {plural(len(matched), 'path')} to the workspace"
+        self.emit(note)
+        return _Outcome("success", note=note)
 
     def _refuse_escaping_link(self, job_path: str, what: str) -> None:
         """Refuse a ``root``/``at``/``path`` that reaches outside the job's directory (its
@@ -406,11 +444,12 @@ class _JobRun:
         self._refuse_escaping_link(at, "attach_workspace at")
         with self.host.writing(at) as local:
             applied = store.attach(self.request.workflow_id, self.request.upstream_jobs, local)
-        if not applied:
-            self.emit("no upstream job persisted anything to the workspace")
         for job in applied:
             self.emit(f"applied the workspace layer of {job!r} at {at}")
-        return _Outcome("success", note=f"{len(applied)} layer(s) applied")
+        note = (f"attached {plural(len(applied), 'workspace layer')}" if applied
+                else "no upstream job persisted anything to the workspace")
+        self.emit(note)
+        return _Outcome("success", note=note)
 
     # -- caches -------------------------------------------------------------------------
     def _render_key(self, template: str) -> str:
@@ -435,8 +474,7 @@ class _JobRun:
         except CacheKeyError as exc:
             return _Outcome("warning", note=str(exc))
         if store.exists(key):
-            return _Outcome("success",
-                            note=f"Skipping cache generation, cache already exists for key: {key}")
+            return self._said(f"Skipping cache generation, cache already exists for key: {key}")
         entries: List[Tuple[str, str, str]] = []  # (anchor, anchor job path, relative path)
         for raw in step.paths:
             job_path = self._path(raw)
@@ -451,7 +489,7 @@ class _JobRun:
             else:
                 entries.append(("abs", "/", job_path.lstrip("/") or "."))
         if not entries:
-            return _Outcome("success", note=f"none of the paths exist; no cache saved for {key}")
+            return self._said(f"none of the paths exist; no cache saved for {key}")
 
         def write(fh: IO[bytes]) -> None:
             with ArchiveWriter(fh, StoreError) as writer:
@@ -465,9 +503,8 @@ class _JobRun:
         self.emit(f"Creating cache archive for key: {key}")
         saved = store.save(key, write)
         if not saved:
-            return _Outcome("success",
-                            note=f"Skipping cache generation, cache already exists for key: {key}")
-        return _Outcome("success", note=f"saved cache {key}")
+            return self._said(f"Skipping cache generation, cache already exists for key: {key}")
+        return self._said(f"saved cache {key} ({plural(len(entries), 'path')})")
 
     def _restore_cache(self, step: RestoreCacheStep) -> _Outcome:
         store = self.request.caches
@@ -489,7 +526,7 @@ class _JobRun:
                 self.host.writing("/") as root:
             extract_archive(fh, {"home": home, "abs": root}, describe=f"cache {found!r}",
                             error=StoreError)
-        return _Outcome("success", note=f"restored cache {found}")
+        return self._said(f"restored cache {found}")
 
     # -- artifacts and test results -----------------------------------------------------
     def _store_artifacts(self, step: StoreArtifactsStep) -> _Outcome:
@@ -509,7 +546,7 @@ class _JobRun:
         for art in stored:
             self.emit(f"Uploading {art.path}")
         self.artifacts.extend(stored)
-        return _Outcome("success", note=f"{len(stored)} artifact(s) stored")
+        return self._said(f"stored {plural(len(stored), 'artifact')}")
 
     def _store_test_results(self, step: StoreTestResultsStep) -> _Outcome:
         src = self._path(step.path)
@@ -518,14 +555,55 @@ class _JobRun:
                 note = f"no test results found at {src}"
                 self.emit(note)
                 return _Outcome("success", note=note)
-            summary, problems = summarize_junit(local)
+            summary, timings, problems = read_junit(local)
         for problem in problems:
             self.emit(problem)
         self.tests = summary if self.tests is None else self.tests + summary
-        note = (f"{summary.tests} tests, {summary.failures} failures, {summary.errors} errors, "
-                f"{summary.skipped} skipped ({len(summary.files)} file(s))")
+        self._record_timings(timings)
+        note = (f"{plural(summary.tests, 'test')}, {plural(summary.failures, 'failure')}, "
+                f"{plural(summary.errors, 'error')}, {summary.skipped} skipped "
+                f"({plural(len(summary.files), 'file')})")
         self.emit(note)
         return _Outcome("success", note=note)
+
+    # -- test timings (`circleci tests split --split-by=timings`) -------------------------
+    def _export_timings(self) -> None:
+        """Put the timings of the job's earlier runs (every node's) where the in-job
+        ``circleci`` tool reads them; a problem is a warning: splitting falls back to names."""
+        store, path = self.request.timings, self.env.get(TIMINGS_ENV)
+        if store is None or not path:
+            return
+        try:
+            with self.host.writing(posixpath.dirname(path)) as local_dir:
+                store.export(self.request.job_name, local_dir / posixpath.basename(path))
+        except (StoreError, OSError) as exc:
+            self.emit(f"warning: the test timings of earlier runs are not available to "
+                      f"this job: {exc}")
+
+    def _record_timings(self, found: Sequence[TestTiming]) -> None:
+        """Record every timing this job has stored so far as this node's latest."""
+        store = self.request.timings
+        if store is None or not found:
+            return
+        self.test_timings.extend(found)
+        del self.test_timings[:-MAX_TESTS]
+        try:
+            store.record(self.request.job_name, self.test_timings,
+                         node_index=self.request.node_index, run_id=self.request.run_id)
+        except (StoreError, OSError, ValueError) as exc:
+            self.emit(f"warning: the test timings of this run were not recorded: {exc}")
+
+    def _said(self, note: str) -> _Outcome:
+        """A successful step whose one-line result goes to the output as well (``saved
+        cache …``), so the reader sees what the step did, not only that it ended."""
+        self.emit(note)
+        return _Outcome("success", note=note)
+
+    def _halted(self) -> bool:
+        """Whether a step ran ``circleci-agent step halt``; hosts without the in-job tools
+        (a Docker container runs the image's own ``circleci``) never halt."""
+        halted = getattr(self.host, "halted", None)
+        return bool(halted()) if callable(halted) else False
 
 
 def _local_base(local_entry: Path, rel: str) -> Path:
@@ -556,6 +634,18 @@ def _process_outcome(proc: ProcessOutcome, step: RunStep) -> _Outcome:
     if proc.exit_code == 0:
         return _Outcome("success", 0)
     return _Outcome("failed", proc.exit_code, f"Exited with code exit status {proc.exit_code}")
+
+
+def _script_argv(shell_argv: Sequence[str], script_path: str, text: str, *,
+                 inline: bool) -> List[str]:
+    """How a ``run`` step's script runs: ``[*shell, "-c", text, shell[0]]`` for a POSIX
+    shell when the host allows it and the text fits in one argv string (no NUL), else the
+    shell with the script file (``python3 /…/step-003``)."""
+    if inline and shell_argv and posixpath.basename(shell_argv[0]) in _INLINE_SHELLS \
+            and "\0" not in text \
+            and len(text.encode("utf-8", "surrogateescape")) <= MAX_INLINE_SCRIPT:
+        return [*shell_argv, "-c", text, shell_argv[0]]
+    return [*shell_argv, script_path]
 
 
 def _go_duration(seconds: float) -> str:
