@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional
 
 from ..errors import RunBusyError, SchedulerError, StoreError
 from ..reporting.progress import (
@@ -20,6 +20,7 @@ from ..reporting.progress import (
     format_logs_text,
     format_node_log_text,
     format_workflow_text,
+    run_document,
     workflow_object,
     workflows_document,
 )
@@ -96,7 +97,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                                    "their downstream (successful jobs and their workspace "
                                    "layers are kept). The workflow run must be finished. "
                                    "Exits like `run`.")
-    p.add_argument("id", metavar="ID")
+    p.add_argument("id", nargs="+", metavar="ID",
+                   help="workflow run id(s), or with --pipeline pipeline id(s): several are "
+                        "rerun together, in one pool")
+    p.add_argument("--pipeline", action="store_true",
+                   help="the IDs are pipelines: rerun the latest run of each of their "
+                        "workflows (with --from-failed: of each that did not succeed)")
     p.add_argument("--from-failed", action="store_true",
                    help="keep successful jobs; rerun failed ones and their downstream")
     p.add_argument("--actor", default=None,
@@ -265,7 +271,8 @@ def _with_runner(args: argparse.Namespace, action: Callable[[State, Runner, str]
     require_text(getattr(args, "actor", None), "--actor")  # stored in the run state
     state = open_state(args.state_dir, create=False)
     try:
-        run_id = resolve_id(state, args.id)
+        run_id = resolve_id(state, args.id if isinstance(args.id, str) else
+                            rerun_targets(state, args)[0])
         record = state.store.get(run_id)
         contexts_path = stored_contexts_path(record, getattr(args, "contexts", None))
         runner = build_runner(
@@ -339,18 +346,63 @@ def _cancel(args: argparse.Namespace) -> int:
     return _with_runner(args, action, quiet_default=True, takeover="canceling")
 
 
+def rerun_targets(state: State, args: argparse.Namespace) -> List[str]:
+    """The workflow runs ``rerun`` starts again: the ids given, or with ``--pipeline`` the
+    latest run of each workflow of the pipelines given (with ``--from-failed``, of each
+    that did not succeed). Several workflow runs of one pipeline are rerun together."""
+    if not args.pipeline:
+        return list(dict.fromkeys(resolve_id(state, i) for i in args.id))
+    records = state.store.list()
+    out: List[str] = []
+    for given in args.id:
+        pipelines = {r.pipeline_id for r in records
+                     if r.pipeline_id == given
+                     or (len(given) >= 4 and r.pipeline_id.startswith(given))}
+        if len(pipelines) != 1:
+            what = "is ambiguous" if pipelines else "matches no pipeline"
+            raise UsageError(f"pipeline id {given!r} {what} in {str(state.root)!r} (see "
+                             "`workflowcore status`: each workflow run names its pipeline)")
+        latest: Dict[str, WorkflowRunRecord] = {}
+        for r in records:  # newest first
+            if r.pipeline_id in pipelines and r.workflow not in latest:
+                latest[r.workflow] = r
+        chosen = [r for r in latest.values()
+                  if not args.from_failed or r.status != "success"]
+        if not chosen:
+            raise UsageError(f"pipeline {given}: every workflow succeeded; nothing to rerun "
+                             "from failed")
+        out += [r.id for r in sorted(chosen, key=lambda r: r.created_at)]
+    return list(dict.fromkeys(out))
+
+
 def _rerun(args: argparse.Namespace) -> int:
     def action(state: State, runner: Runner, run_id: str) -> int:
+        targets = rerun_targets(state, args)
         overrides: Dict[str, Optional[str]] = {}
         if args.executor:
             overrides["executor"] = args.executor
         if args.contexts:
             overrides["contexts_path"] = stored_contexts_path(state.store.get(run_id),
                                                               args.contexts)
-        record = runner.rerun(run_id, from_failed=args.from_failed,
-                              actor=args.actor or default_actor(), settings=overrides)
-        _show(args.format, record)
-        return exit_code_for([record])
+        actor = args.actor or default_actor()
+        if len(targets) == 1:
+            record = runner.rerun(targets[0], from_failed=args.from_failed, actor=actor,
+                                  settings=overrides)
+            _show(args.format, record)
+            return exit_code_for([record])
+        # created first (each refused before anything runs if it cannot be), driven together
+        created = [runner.rerun(t, from_failed=args.from_failed, actor=actor,
+                                settings=overrides, drive=False) for t in targets]
+        records = runner.drive([r.id for r in created])
+        if args.format == "json":
+            pipelines = {r.pipeline_id for r in records}
+            print_json(run_document(records[0].pipeline_id, records) if len(pipelines) == 1
+                       else workflows_document(records))
+        else:
+            sys.stdout.write("\n")
+            for record in records:
+                sys.stdout.write(format_workflow_text(record, _STEPS.of(record.id)))
+        return exit_code_for(records)
     return _with_runner(args, action)
 
 
