@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.cli._repo import SRC, make_repo, wfc
 
+from tests.cli._repo import SRC, make_repo, wfc
 from workflowcore.runtime.events import (
     JobFinished,
     JobOutput,
