@@ -15,6 +15,7 @@ from typing import List
 
 import pytest
 from tests.runtime._jobenv import Env
+from tests.runtime._procs import pids_with
 
 from workflowcore.cli._common import UsageError
 from workflowcore.cli._runtools import make_executor, open_state
@@ -49,23 +50,6 @@ class IsolatedEnv(Env):
 
     def job_dir(self, job: str) -> Path:
         return self.tmp / "run" / "wf-1" / job
-
-
-def pids_with(arg: str) -> List[int]:
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/cmdline", "rb") as fh:
-                args = fh.read().split(b"\0")
-            with open(f"/proc/{name}/stat") as fh:
-                state = fh.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if arg.encode() in args and state != "Z":
-            out.append(int(name))
-    return out
 
 
 def outputs(result: JobResult) -> List[str]:

@@ -22,6 +22,7 @@ from typing import Any, List, Optional
 
 import pytest
 from tests.runtime._jobenv import Env
+from tests.runtime._procs import pids_with
 
 from workflowcore.planning.plan import PlannedJob, PlannedWorkflow
 from workflowcore.runtime._reaper import TOKEN_VARIABLE, new_job_token, stop_job_processes
@@ -39,24 +40,6 @@ pytestmark = [
 def marker() -> str:
     """A ``sleep`` argument no other process has: ``300.<digits>``."""
     return f"300.{uuid.uuid4().int % 10**9:09d}"
-
-
-def pids_with(arg: str) -> List[int]:
-    """Live (not zombie) processes whose command line has ``arg`` as an argument."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/cmdline", "rb") as fh:
-                args = fh.read().split(b"\0")
-            with open(f"/proc/{name}/stat") as fh:
-                state = fh.read().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if arg.encode() in args and state != "Z":
-            out.append(int(name))
-    return out
 
 
 def gone_soon(arg: str, seconds: float = 3.0) -> bool:

@@ -25,7 +25,7 @@ from .._text import plural
 from ..runtime._fs import path_component, remove_tree
 from ..runtime.stores import WorkflowRunRecord
 from ._common import EXIT_OK, UsageError
-from ._runtools import add_state_options, open_state, print_json
+from ._runtools import add_state_options, int_at_least, open_state, print_json
 
 __all__ = ["add_parser", "prune"]
 
@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         description="Keep the most recent pipelines (a run and its reruns) and remove the "
                     "workflow runs, logs, workspaces, artifacts and job directories of older "
                     "ones. Running and on-hold workflow runs are kept.")
-    p.add_argument("--keep", type=_count, default=5, metavar="N",
+    p.add_argument("--keep", type=int_at_least(0, "0 or more"), default=5, metavar="N",
                    help="pipelines to keep, newest first (default: 5; 0 removes every "
                         "finished one)")
     p.add_argument("--caches", action="store_true",
@@ -49,16 +49,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--dry-run", action="store_true", help="say what would go; remove nothing")
     add_state_options(p)
     p.set_defaults(func=prune)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {text!r}")
-    return value
 
 
 def _size(path: Path) -> int:
