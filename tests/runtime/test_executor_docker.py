@@ -412,14 +412,16 @@ def test_checkout_streams_the_working_tree_into_the_container(
     (repo / "debug.log").write_text("ignored")
     env = Env(tmp_path, source=repo)
     try:
-        result = env.run("build", ["checkout", {"run": "find . -not -path . | sort; "
-                                                       "cat link; echo; ./src/run.sh"}],
+        result = env.run("build", ["checkout", {"run": "find . -not -path . -not -path './.git*' "
+                                                       "| sort; cat link; echo; ./src/run.sh; "
+                                                       "test -f .git/HEAD && echo has-git"}],
                          image=user_image())
         assert result.ok, result.log
         assert result.steps[1].output.splitlines() == [
-            "./.gitignore", "./committed.txt", "./link", "./src", "./src/run.sh",
-            "./untracked.txt", "v2-uncommitted", "ran"]
-        assert "into the container at /home/circleci/project (git ls-files" in result.log
+            "./committed.txt", "./link", "./src", "./src/run.sh",
+            "./untracked.txt", "v2-uncommitted", "ran", "has-git"]
+        assert "copied the clone into the container at /home/circleci/project (" in result.log
+        assert "applied the uncommitted work" in result.log
         no_source = Env(tmp_path).run("nosrc", ["checkout"])
         assert "no source directory" in (no_source.steps[0].note or "")
     finally:

@@ -317,7 +317,9 @@ class ContainerHost:
                                        private=self._private, exclude=self._exclude,
                                        committed_only=target.committed_only)
                 entries = [(rel, clone / rel) for rel in all_entries(clone)]
-                self._upload_checkout(job_path, entries)
+                copied = self._upload_checkout(job_path, entries)
+                lines.append(f"copied the clone into the container at {_norm(job_path)} "
+                             f"({plural(copied, 'file')}, .git included)")
             except CheckoutError as exc:
                 raise StepError(f"checkout: {exc}") from exc
             finally:
