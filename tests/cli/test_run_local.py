@@ -224,3 +224,30 @@ def test_jobs_sharing_an_absolute_directory_at_once_are_warned(tmp_path: Path) -
     assert sequential.returncode == 0
     only_c = wfc(repo, "run", "--branch", "main", "c")
     assert "may run at the same time" not in only_c.stderr
+
+
+def test_the_orb_lock_a_run_writes_does_not_dirty_the_checkout(tmp_path: Path) -> None:
+    # `run` records orb versions in .circleci/orbs.lock before the jobs start (docs/orbs.md);
+    # that file is workflowcore's, so a job's `git status` stays clean (a real project's
+    # setuptools-scm version would otherwise turn "dirty")
+    repo = make_repo(tmp_path, CLEAN)
+    (repo / ".circleci" / "orbs.lock").write_text('{"lockfile": 1, "orbs": {}}\n')
+    proc = wfc(repo, "run", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    [wf] = as_json(proc)["workflows"]
+    log = log_of(repo, wf["id"], "clean")
+    assert "status=[]" in log and "applied the uncommitted work" not in log
+    (repo / "work.txt").write_text("in progress\n")
+    [wf] = as_json(wfc(repo, "run", "--format", "json"))["workflows"]
+    assert "status=[?? work.txt]" in log_of(repo, wf["id"], "clean")
+
+
+CLEAN = """
+version: 2.1
+jobs:
+  clean:
+    docker: [{image: x}]
+    steps: [checkout, {run: 'echo "status=[$(git status --porcelain)]"'}]
+workflows:
+  w: {jobs: [clean]}
+"""

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
+from ..config.orbs.lock import lock_path_for
 from ..errors import ExecutorError, RunNotFoundError, StoreError
 from ..planning import PlannedWorkflow
 from ..reporting.diagnostics import FileReport, format_text
@@ -244,9 +245,12 @@ def make_executor(kind: str, state: State, source_dir: Optional[str],
     why and what to do when this machine cannot isolate jobs)."""
     if kind == "subprocess":
         try:
+            own = [] if source_dir is None else [
+                lock_path_for(Path(source_dir) / ".circleci" / "config.yml")]
             return SubprocessExecutor(state.jobs_dir, source_dir, private_files=private_files,
                                       keep_job_dirs=keep_job_dirs,
-                                      committed_only=committed_only, isolate=isolate)
+                                      committed_only=committed_only, isolate=isolate,
+                                      own_files=own)
         except ExecutorError as exc:
             raise UsageError(f"--isolate: {exc}") from exc
     if isolate:

@@ -88,6 +88,7 @@ class SubprocessExecutor(BaseExecutor):
         committed_only: bool = False,
         keep_job_dirs: bool = True,
         isolate: bool = False,
+        own_files: Sequence[Union[Path, str]] = (),
     ) -> None:
         #: how jobs are isolated (``None``: plain mode); probed now, so a machine that
         #: cannot isolate fails here and not in the middle of a run
@@ -100,6 +101,9 @@ class SubprocessExecutor(BaseExecutor):
         self.source_dir = Path(source_dir).absolute() if source_dir is not None else None
         #: files ``checkout`` never copies into a job (the contexts file: secrets)
         self.private_files = [Path(p).absolute() for p in private_files]
+        #: workflowcore's own files in the project (the orb lock a run writes): the
+        #: uncommitted work applied on top of a checkout leaves them as committed
+        self.own_files = [Path(p).absolute() for p in own_files]
         self.inherit_env = inherit_env
         self.kill_grace = kill_grace
         self._lock = threading.Lock()
@@ -138,7 +142,8 @@ class SubprocessExecutor(BaseExecutor):
         try:
             job_root = self._job_root(request)
             host = _LocalHost(job_root, self.source_dir, self._base_environment(),
-                              exclude=(self.run_dir, job_root), kill_grace=self.kill_grace,
+                              exclude=(self.run_dir, job_root, *self.own_files),
+                              kill_grace=self.kill_grace,
                               on_process=request.on_process, private=self.private_files,
                               token=new_job_token(request.run_id))
             host.checkout_target = CheckoutTarget.from_environment(
