@@ -24,7 +24,7 @@ SECTION = re.compile(r"^### `([a-z0-9-]+)`", re.M)
 BLOCK = re.compile(r"```((?:yaml|path)[^\n]*)\n(.*?)```\n+```text\n(.*?)```", re.S)
 FAMILIES = ("yaml", "schema", "requires", "job", "filter", "approval", "executor", "command",
             "param", "expr", "template", "matrix", "orb", "workflow", "workflows", "version",
-            "top-level", "step", "context", "config")
+            "top-level", "step", "context", "config", "suppression")
 CODE = re.compile(r"^({})-[a-z0-9-]+$".format("|".join(FAMILIES)))
 # Code-shaped strings that are config keys, not diagnostic codes.
 NOT_CODES = {"job-groups"}
@@ -62,6 +62,13 @@ def run_example(kind: str, source: str) -> str:
         y = parse_yaml(source, "config.yml")
         result = compile_config(y.data, source_map=y.source_map, lint=True)
         return "".join(f"{d}\n" for d in result.diagnostics)
+    if kind == "yaml suppressed":  # what `validate` shows: after the # cci-ignore comments
+        from workflowcore.config.suppress import apply_suppressions
+        from workflowcore.diagnostics import sort_diagnostics
+
+        result = load(source, "config.yml")
+        kept, warnings = apply_suppressions(result.diagnostics, source, "config.yml")
+        return "".join(f"{d}\n" for d in sort_diagnostics(kept + warnings))
     if kind == "yaml files":
         return _run_files(source)
     if kind == "yaml lock":
