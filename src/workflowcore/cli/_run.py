@@ -181,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
                               committed_only=args.committed_only,
                               project_environment=project_env if setup is None else
                               {**project_env, **setup.start(executor_kind)},
-                              progress=args.progress, heartbeat=args.heartbeat)
+                              progress=args.progress, heartbeat=args.heartbeat,
+                              dask_workers=args.workers, dask_scheduler=args.dask_scheduler)
         steps = StepTimings()  # per-step times for the summary (the store has none)
         runner.subscribe(steps)
         if not workflows:

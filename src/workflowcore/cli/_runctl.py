@@ -287,7 +287,8 @@ def _with_runner(args: argparse.Namespace, action: Callable[[State, Runner, str]
             isolate=bool(getattr(args, "isolate", False) or record.settings.get("isolate")),
             project_environment=project_environment(args, record.settings),
             progress=getattr(args, "progress", None), heartbeat=getattr(args, "heartbeat", None),
-            takeover=takeover)
+            takeover=takeover, dask_workers=getattr(args, "workers", None),
+            dask_scheduler=getattr(args, "dask_scheduler", None))
         runner.subscribe(_STEPS)
         try:
             return action(state, runner, run_id)

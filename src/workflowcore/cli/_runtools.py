@@ -67,7 +67,9 @@ __all__ = [
     "resolve_id",
 ]
 
-EXECUTORS = ("subprocess", "docker")
+EXECUTORS = ("subprocess", "docker", "dask")
+#: where an existing Dask cluster is (``--dask-scheduler``), as Dask itself reads it
+DASK_SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 DEFAULT_STATE_DIR = ".workflowcore"
 APPROVE_HINT = "workflowcore approve {id} {job}"
 PROGRESS_MODES = ("auto", "live", "plain")
@@ -138,6 +140,13 @@ def add_runner_options(p: argparse.ArgumentParser, *, resuming: bool) -> None:
                         "HOME=/home/circleci, a private /tmp, nothing outlives the job "
                         "(docs/isolation.md)" + (" (default: as the workflow run was started)"
                                                  if resuming else ""))
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                   help="dask executor: worker processes of the local Dask cluster (default: "
+                        "the CPU count; docs/distributed.md)")
+    p.add_argument("--dask-scheduler", default=None, metavar="ADDRESS",
+                   help="dask executor: run the jobs on the existing Dask cluster of this "
+                        f"scheduler (tcp://HOST:8786; default ${DASK_SCHEDULER_ENV}, else a "
+                        "local cluster)")
     p.add_argument("--keep-jobs", action="store_true",
                    help="keep each finished job's directory (default: removed when the job "
                         "ends; see 'workflowcore prune' for the rest of the state)")
@@ -239,10 +248,23 @@ def load_contexts(path: Optional[str]) -> Dict[str, Context]:
 
 def make_executor(kind: str, state: State, source_dir: Optional[str],
                   private_files: Sequence[str] = (), *, keep_job_dirs: bool = False,
-                  committed_only: bool = False, isolate: bool = False) -> Executor:
+                  committed_only: bool = False, isolate: bool = False,
+                  dask_workers: Optional[int] = None,
+                  dask_scheduler: Optional[str] = None) -> Executor:
     """The executor ``kind``; ``private_files`` (contexts files) are never checked out.
     ``isolate``: the subprocess executor's isolating mode (a usage error, exit 2, saying
-    why and what to do when this machine cannot isolate jobs)."""
+    why and what to do when this machine cannot isolate jobs). ``dask_workers`` and
+    ``dask_scheduler``: the dask executor's cluster (a new local one, or an existing one)."""
+    if kind == "dask":
+        if isolate:
+            raise UsageError("--isolate is an option of the subprocess executor, not of the "
+                             "dask executor (docs/distributed.md)")
+        return _dask_executor(state, source_dir, private_files, keep_job_dirs=keep_job_dirs,
+                              committed_only=committed_only, workers=dask_workers,
+                              scheduler=dask_scheduler)
+    if dask_workers is not None or dask_scheduler is not None:
+        raise UsageError("--workers and --dask-scheduler are options of the dask executor; "
+                         "add --executor dask")
     if kind == "subprocess":
         try:
             own = [] if source_dir is None else [
@@ -270,6 +292,38 @@ def make_executor(kind: str, state: State, source_dir: Optional[str],
     return executor
 
 
+def _dask_executor(state: State, source_dir: Optional[str], private_files: Sequence[str], *,
+                   keep_job_dirs: bool, committed_only: bool, workers: Optional[int],
+                   scheduler: Optional[str]) -> Executor:
+    """The dask executor, loaded only now (``distributed`` stays out of the core imports):
+    on the cluster of ``scheduler`` (or ``$DASK_SCHEDULER_ADDRESS``), else on a new local
+    cluster of ``workers`` processes that the executor closes after the run."""
+    try:
+        module = importlib.import_module("workflowcore.runtime.executors.dask")
+    except ImportError as exc:
+        raise UsageError(f"the dask executor needs Dask's distributed package ({exc}): "
+                         "pip install 'workflowcore[dask]'") from exc
+    own = [] if source_dir is None else [
+        lock_path_for(Path(source_dir) / ".circleci" / "config.yml")]
+    options: Dict[str, Any] = {"private_files": private_files, "own_files": own,
+                               "keep_job_dirs": keep_job_dirs,
+                               "committed_only": committed_only, "exclude": [state.root]}
+    address = scheduler or os.environ.get(DASK_SCHEDULER_ENV) or None
+    if address is not None and workers is not None:
+        raise UsageError("--workers sizes a local Dask cluster; with --dask-scheduler (or "
+                         f"${DASK_SCHEDULER_ENV}) the cluster's own workers run the jobs")
+    try:
+        if address is None:
+            executor: Executor = module.local_cluster_executor(source_dir, workers=workers,
+                                                               **options)
+        else:
+            executor = module.connect_executor(address, source_dir, **options)
+    except (OSError, TimeoutError, ValueError) as exc:
+        where = f"the Dask scheduler at {address}" if address else "a local Dask cluster"
+        raise UsageError(f"cannot reach {where}: {exc}") from exc
+    return executor
+
+
 def build_runner(state: State, *, executor: str, source_dir: Optional[str],
                  contexts: Mapping[str, Context], max_parallel: Optional[int],
                  fmt: str, quiet: bool, contexts_path: Optional[str] = None,
@@ -277,7 +331,9 @@ def build_runner(state: State, *, executor: str, source_dir: Optional[str],
                  committed_only: bool = False,
                  project_environment: Optional[Mapping[str, str]] = None,
                  isolate: bool = False, progress: Optional[str] = None,
-                 heartbeat: Optional[float] = None, takeover: str = "resumed") -> Runner:
+                 heartbeat: Optional[float] = None, takeover: str = "resumed",
+                 dask_workers: Optional[int] = None,
+                 dask_scheduler: Optional[str] = None) -> Runner:
     """A Runner on the state directory whose events are rendered for ``fmt``. The contexts
     file in use and any at the default places are never checked out into a job.
 
@@ -292,9 +348,12 @@ def build_runner(state: State, *, executor: str, source_dir: Optional[str],
         def printer(event: Event) -> None:
             _announce_ids(event, takeover)
     private = secret_files(contexts_path, source_dir)
-    return Runner(make_executor(executor, state, source_dir, private,
-                                keep_job_dirs=keep_job_dirs, committed_only=committed_only,
-                                isolate=isolate),
+    runs = make_executor(executor, state, source_dir, private, keep_job_dirs=keep_job_dirs,
+                         committed_only=committed_only, isolate=isolate,
+                         dask_workers=dask_workers, dask_scheduler=dask_scheduler)
+    if max_parallel is None and executor == "dask":
+        max_parallel = int(getattr(runs, "slots", 1))  # every thread of the cluster
+    return Runner(runs,
                   state.store, workspace=state.workspace, caches=state.caches,
                   artifacts=state.artifacts, contexts=contexts, max_parallel=max_parallel,
                   on_event=printer, skip_missing_orbs=skip_missing_orbs,
