@@ -5,8 +5,10 @@
 #   eval "$(bash scripts/start-docker.sh)"   # prints: export DOCKER_HOST=unix://...
 #   bash scripts/start-docker.sh stop        # stop that engine (its data stays in $BASE)
 #
-# Idempotent and quiet: stdout carries only the export line; packages are installed with
-# apt-get only when missing (Debian/Ubuntu, as root); a running engine is reused.
+# Idempotent and quiet: stdout carries only the export line; missing packages are installed
+# with apt-get (Debian/Ubuntu, as root) only when asked: WFC_INSTALL_PACKAGES=1 (which
+# scripts/test.sh sets in CI); otherwise the script says what is missing and fails. A
+# running engine is reused.
 #
 # Why it looks like this:
 #  * its own data-root, exec-root and socket under $WFC_DOCKER_BASE (default /tmp/wfc-docker),
@@ -53,6 +55,8 @@ if ! [ -x /bin/busybox ] || ! { installed busybox-static || [ -n "${WFC_BUSYBOX:
 fi
 [ -x /bin/bash-static ] || [ -n "${WFC_BASH:-}" ] || need+=(bash-static)
 if [ "${#need[@]}" -gt 0 ]; then
+  [ "${WFC_INSTALL_PACKAGES:-}" = 1 ] || die "missing ${need[*]}: install them, or set \
+WFC_INSTALL_PACKAGES=1 to let this script apt-get install them"
   command -v apt-get >/dev/null 2>&1 || die "missing ${need[*]} and no apt-get to install them"
   [ "$(id -u)" = 0 ] || die "missing ${need[*]}: run as root (or install them) first"
   apt-get update -qq >/dev/null 2>&1 || say "apt-get update failed; trying the install anyway"

@@ -7,12 +7,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Mapping, Optional, Tuple
 
 from ..config.orbs.lock import Lock, LockError, check_lock, lock_path_for, read_lock, write_lock
-from ..planning import Plan
 from ..reporting.diagnostics import FileReport, format_text
 from ._common import UsageError, err
+
+if TYPE_CHECKING:  # `validate` imports this module and needs no planning
+    from ..planning import Plan
 
 __all__ = [
     "add_orb_dir_option",

@@ -4,10 +4,28 @@
 ``*_or_raise`` variants raise :class:`~workflowcore.errors.ConfigError`.
 """
 
-from .compile import CompileResult, compile_config, to_yaml
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .loader import LoadResult, load, load_file, load_file_or_raise, load_or_raise
 from .models import Config, keys_at
 from .sourcemap import SourceMap
+
+if TYPE_CHECKING:
+    from .compile import CompileResult, compile_config, to_yaml
+
+
+def __getattr__(name: str) -> Any:
+    """The compiler's names, imported on first use: loading a 2.0 config (and so a cold
+    ``workflowcore validate`` of one) never needs the compiler."""
+    if name in ("CompileResult", "compile_config", "to_yaml"):
+        from . import compile as _compile
+
+        value = getattr(_compile, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "CompileResult",

@@ -2,32 +2,39 @@
 
 Every problem is collected and returned at once (``LoadResult.diagnostics``); only the
 ``*_or_raise`` helpers raise, with :class:`~workflowcore.errors.ConfigError` carrying all of
-them. The cyclic garbage collector is paused while a config is built: loading allocates
-millions of small, acyclic objects, and the collector's repeated scans of them would
-otherwise dominate the time of a large load.
+them. The cyclic garbage collector is paused while a config is built (``gc_pause``):
+loading allocates millions of small, acyclic objects, and the collector's repeated scans of
+them would otherwise dominate the time of a large load (:mod:`workflowcore._gc`).
+
+The compiler is imported only for a 2.1 config, and Config's validator comes from a cached
+schema (:mod:`._validator_cache`): a cold ``workflowcore validate`` pays for neither
+otherwise (docs/dev/cold-start.md).
 """
 
 from __future__ import annotations
 
 import codecs
-import gc
 import os
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from pydantic import ValidationError
 
+from .._gc import gc_paused
 from ..diagnostics import Diagnostic, Findings, Severity, sort_diagnostics
 from ..errors import ConfigError
 from ._files import FileTooLargeError, decode_utf8, read_bounded
 from ._findings import merge_compiled
 from ._pydantic_errors import describe_loc, translate_validation_error
+from ._validator_cache import config_validator
 from ._yaml import DEFAULT_MAX_CHARS, parse_yaml
 from .checks import Check, run_checks
-from .compile import CompileResult, compile_config
 from .models import Config, ignored_keys, keys_at
-from .orbs.store import OrbStore
 from .sourcemap import SourceMap
+
+if TYPE_CHECKING:
+    from .compile import CompileResult
+    from .orbs.store import OrbStore
 
 __all__ = ["LoadResult", "load", "load_file", "load_file_or_raise", "load_or_raise"]
 
@@ -71,12 +78,16 @@ def load(
     max_chars: int = DEFAULT_MAX_CHARS,
     checks: Sequence[Check] | None = None,
     orb_dir: str | os.PathLike[str] | OrbStore | None = None,
+    gc_pause: bool = True,
 ) -> LoadResult:
     """Load a config from text; never raises for bad input.
 
     Returns the config (or ``None``) with **all** diagnostics: YAML problems, schema
     violations and semantic findings, sorted by position. ``orb_dir`` is the orb store the
     2.1 lint compile reads published orbs from (as for :func:`workflowcore.compile`).
+    ``gc_pause``: switch the cyclic garbage collector off during the load (faster for large
+    configs); it is switched back on afterwards, also when the load raises, and only if it
+    was on before. ``False`` leaves the collector alone, for hosts that manage it.
     """
     if isinstance(text, (bytes, bytearray)):
         if len(text) > max_chars * 4 + len(codecs.BOM_UTF8):
@@ -89,13 +100,8 @@ def load(
             assert problem is not None
             return LoadResult(None, None, SourceMap(None, path, ""), [problem])
         text = decoded
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused(gc_pause):
         return _load(text, path, max_chars, checks, orb_dir)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None,
@@ -127,7 +133,7 @@ def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None,
         return LoadResult(None, data, sm, sort_diagnostics(diags))
     config: Config | None = None
     try:
-        config = Config.model_validate(data)
+        config = config_validator().validate_python(data)
     except ValidationError as exc:
         schema = translate_validation_error(exc, data, sm, keys_at)
         # The version check says "missing version" in CircleCI's words already.
@@ -155,6 +161,8 @@ def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None,
             d.code.startswith("yaml-") and d.is_error for d in diags):
         # What only compiling finds (parameters, commands, matrices, orbs), in lint mode:
         # no trigger, so no workflow is dropped for its `when`.
+        from .compile import compile_config
+
         compiled = compile_config(data, source_map=sm, lint=True,
                                   orb_dir=orb_dir)
         diags, extra = merge_compiled(diags, compiled.diagnostics)
@@ -226,8 +234,9 @@ def load_file(
     max_bytes: int | None = None,
     checks: Sequence[Check] | None = None,
     orb_dir: str | os.PathLike[str] | OrbStore | None = None,
+    gc_pause: bool = True,
 ) -> LoadResult:
-    """Load a config file (``orb_dir``: as for :func:`load`).
+    """Load a config file (``orb_dir``, ``gc_pause``: as for :func:`load`).
 
     The file is read with a byte bound, ``max_bytes`` (default: 4 bytes per allowed
     character, ``4 * max_chars``), whatever its size claims to be: more is refused with a
@@ -241,7 +250,8 @@ def load_file(
         raw = read_bounded(path, limit)
     except FileTooLargeError as exc:
         return _too_large(shown, str(exc.strerror))
-    return load(raw, shown, max_chars=max_chars, checks=checks, orb_dir=orb_dir)
+    return load(raw, shown, max_chars=max_chars, checks=checks, orb_dir=orb_dir,
+                gc_pause=gc_pause)
 
 
 def _too_large(path: str, what: str) -> LoadResult:

@@ -147,11 +147,17 @@ Loc = Tuple[Union[str, int], ...]
 # Building blocks
 # --------------------------------------------------------------------------------------------
 
+#: Every model is built on first use (``defer_build``), not at import: only
+#: :class:`Config`'s validator is ever used by the loader, and it holds the whole tree, so
+#: building each nested model's own validator at import cost a cold ``workflowcore
+#: validate`` about a third of its time (docs/dev/cold-start.md). A model used alone
+#: (``Job.model_validate``) builds its own on that first call.
+_LAZY = ConfigDict(defer_build=True)
 #: What every strict model shares: unknown keys are errors, instances are immutable, and
 #: Python names work beside the hyphenated YAML keys.
-_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, **_LAZY)
 #: For maps CircleCI lets unknown keys through (built-in step arguments, docker images).
-_TOLERANT = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+_TOLERANT = ConfigDict(extra="allow", frozen=True, populate_by_name=True, **_LAZY)
 
 _TEMPLATE_SCHEMA = core_schema.str_schema(pattern="<<")
 
@@ -441,7 +447,7 @@ class MacOS(BaseModel):
 class ExecutorInvocation(BaseModel):
     """``executor: {name: …, <param>: …}``: an executor with arguments for its parameters."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, **_LAZY)
     name: str = Field(description="Executor name, local or orb/executor.")
 
 
@@ -815,7 +821,8 @@ class MultiKeyStep(BaseModel):
 
     # CircleCI accepts this (configs doing it ran), so it is not an error here;
     # ignored_keys() reports the keys after the first so checks can warn.
-    model_config = ConfigDict(extra="allow", frozen=True, json_schema_extra={"minProperties": 2})
+    model_config = ConfigDict(extra="allow", frozen=True, json_schema_extra={"minProperties": 2},
+                              **_LAZY)
 
 
 #: Built-in step name → tag of its map form (tag == name).
@@ -1304,7 +1311,7 @@ class Matrix(BaseModel):
 #: ``pre_steps:`` in an invocation is an argument for a job parameter of that name, and a
 #: top-level ``job_groups:`` is an unknown (ignored) key, as on CircleCI — not the
 #: hyphenated keys.
-_OPEN = ConfigDict(extra="allow", frozen=True)
+_OPEN = ConfigDict(extra="allow", frozen=True, **_LAZY)
 
 
 class JobInvocation(BaseModel):
@@ -1387,7 +1394,7 @@ class Workflow(BaseModel):
     ``description:`` beside ``jobs:``.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, **_LAZY)
     jobs: List[WorkflowJob] = Field(description="The jobs to run.")
     triggers: Optional[List[Trigger]] = _description("Cron schedules (then it runs only on them).")
     when: Optional[Logic] = _description("Run only if true: logic statement or expression.")
@@ -1400,7 +1407,7 @@ class Workflow(BaseModel):
 class Workflows(BaseModel):
     """``workflows:``: name → workflow, plus the legacy ``version`` key."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, **_LAZY)
     __pydantic_extra__: Dict[str, Workflow] = Field(init=False)
     version: Optional[StrOrNumber] = _description("Required (2) in 2.0 configs; ignored in 2.1.")
 
@@ -1509,19 +1516,28 @@ class Config(BaseModel):
             _USER_COMMANDS.reset(token)
 
 
-for _model in (
+#: The models that refer to one defined after them (steps in steps, logic in logic). Their
+#: ``model_fields`` name those as forward references until they are rebuilt, which is not
+#: done here since it would build their validators at import (see ``_LAZY``): only
+#: :func:`keys_at`, which walks the field types, needs it (:func:`_resolve_forward_refs`).
+_FORWARD_REFERRING: Tuple[Type[BaseModel], ...] = (
     _LogicAnd,
     _LogicOr,
     _LogicNot,
     ConditionalSteps,
-    WhenStep,
-    UnlessStep,
     StepsStep,
-    StepsParameter,
     InlineOrb,
-    Config,
-):
-    _model.model_rebuild()
+)
+_forward_refs_resolved = False
+
+
+def _resolve_forward_refs() -> None:
+    """Complete the models of :data:`_FORWARD_REFERRING` (once; pydantic locks it)."""
+    global _forward_refs_resolved
+    if not _forward_refs_resolved:
+        for model in _FORWARD_REFERRING:
+            model.model_rebuild()
+        _forward_refs_resolved = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -1734,6 +1750,7 @@ def keys_at(loc: Sequence[Union[str, int]]) -> Optional[List[str]]:
     Each part is tried both as a union tag and as a key (a step named ``run`` is both);
     when the last part works as a key, that reading wins.
     """
+    _resolve_forward_refs()
     states = _branches(Config)
     last = len(loc) - 1
     for i, part in enumerate(loc):

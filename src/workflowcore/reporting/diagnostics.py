@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Optional, Protocol, Sequence
 
 from .. import __version__
 from ..diagnostics import Diagnostic, Severity, render_snippet
+from . import ansi
+from .rules import rule_text
 
 __all__ = [
     "FORMATS",
@@ -21,13 +23,27 @@ __all__ = [
 ]
 
 
+class SuppressedFinding(Protocol):
+    """A finding that was silenced (``config.suppress.Suppressed``): ``kind`` is SARIF's
+    ``inSource`` (a ``# cci-ignore`` comment) or ``external`` (``--ignore``)."""
+
+    @property
+    def diagnostic(self) -> Diagnostic: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def justification(self) -> Optional[str]: ...
+
+
 @dataclass
 class FileReport:
-    """The diagnostics of one file, with its source lines for snippets."""
+    """The diagnostics of one file, with its source lines for snippets. ``suppressed``: the
+    findings that were silenced, which only SARIF lists (as suppressed results)."""
 
     path: str
     diagnostics: Sequence[Diagnostic]
     lines: Sequence[str] = ()
+    suppressed: Sequence[SuppressedFinding] = ()
 
     @property
     def errors(self) -> int:
@@ -39,28 +55,31 @@ class FileReport:
 
 
 def format_text(reports: Sequence[FileReport], *, snippets: bool = True,
-                summary: bool = True) -> str:
-    """``path:line:col: severity: message [code]``, the source line with a caret, the hint."""
+                summary: bool = True, color: bool = False) -> str:
+    """``path:line:col: severity: message [code]``, the source line with a caret, the hint.
+    ``color``: ANSI colours (reporting/ansi.py); without the escapes the text is the same."""
     out: list[str] = []
     for r in reports:
         for d in r.diagnostics:
-            out.append(str(d))
+            out.append(ansi.diagnostic_line(d) if color else str(d))
             if snippets:
                 snip = render_snippet(d, r.lines)
                 if snip:
-                    out.append(snip)
+                    out.append(ansi.snippet(snip, d.severity) if color else snip)
             if d.hint:
-                out.append(f"    = hint: {d.hint}")
+                hint = f"    = hint: {d.hint}"
+                out.append(ansi.hint_line(hint) if color else hint)
     if summary:
         errors = sum(r.errors for r in reports)
         warnings = sum(r.warnings for r in reports)
         files = len(reports)
         if errors or warnings:
-            out.append(f"{errors} error{'s' if errors != 1 else ''}, {warnings} "
-                       f"warning{'s' if warnings != 1 else ''} in {files} "
-                       f"file{'s' if files != 1 else ''}")
+            line = (f"{errors} error{'s' if errors != 1 else ''}, {warnings} "
+                    f"warning{'s' if warnings != 1 else ''} in {files} "
+                    f"file{'s' if files != 1 else ''}")
         else:
-            out.append(f"{files} file{'s' if files != 1 else ''} valid")
+            line = f"{files} file{'s' if files != 1 else ''} valid"
+        out.append(ansi.summary_line(line, errors, warnings) if color else line)
     return "\n".join(out) + "\n"
 
 
@@ -83,19 +102,31 @@ def format_json(reports: Sequence[FileReport]) -> str:
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
+def _sarif_rule(code: str) -> dict[str, Any]:
+    """A SARIF rule with the code's description from docs/diagnostics.md embedded (the
+    project has no public URL for a ``helpUri``; see reporting/rules.py)."""
+    rule: dict[str, Any] = {"id": code, "name": code}
+    text = rule_text(code)
+    if text is None:  # no documentation installed: the code's words at least
+        rule["shortDescription"] = {"text": code.replace("-", " ")}
+        return rule
+    rule["shortDescription"] = {"text": text.short}
+    rule["fullDescription"] = {"text": text.full}
+    rule["help"] = {"text": text.full, "markdown": f"**`{code}`**: {text.full}\n\n"
+                    "Examples: docs/diagnostics.md, installed with workflowcore."}
+    return rule
+
+
 def format_sarif(reports: Sequence[FileReport]) -> str:
     """SARIF 2.1.0, one run, one rule per diagnostic code (code scanning uploads this)."""
     rules: dict[str, dict[str, Any]] = {}
     results: list[dict[str, Any]] = []
     for r in reports:
-        for d in r.diagnostics:
-            rules.setdefault(d.code, {
-                "id": d.code,
-                "name": d.code,
-                "shortDescription": {"text": d.code.replace("-", " ")},
-                "helpUri": "https://github.com/workflowcore/workflowcore/blob/main/docs/"
-                           f"diagnostics.md#{d.code}",
-            })
+        entries: list[tuple[Diagnostic, SuppressedFinding | None]] = [
+            *((d, None) for d in r.diagnostics), *((s.diagnostic, s) for s in r.suppressed)]
+        for d, silenced in entries:
+            if d.code not in rules:
+                rules[d.code] = _sarif_rule(d.code)
             message = d.message + (f" (hint: {d.hint})" if d.hint else "")
             results.append({
                 "ruleId": d.code,
@@ -107,12 +138,16 @@ def format_sarif(reports: Sequence[FileReport]) -> str:
                                "endLine": d.end_line, "endColumn": d.end_column},
                 }}],
             })
+            if silenced is not None:  # a result's `suppressions`: the user silenced it
+                how = {"kind": silenced.kind}
+                if silenced.justification:
+                    how["justification"] = silenced.justification
+                results[-1]["suppressions"] = [how]
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "workflowcore", "version": __version__,
-                                "informationUri": "https://github.com/workflowcore/workflowcore",
                                 "rules": sorted(rules.values(), key=lambda x: x["id"])}},
             "results": results,
         }],

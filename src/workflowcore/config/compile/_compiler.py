@@ -9,11 +9,11 @@ pipeline values. 2.0 configs pass through, normalised to the same shape.
 
 from __future__ import annotations
 
-import gc
 import os
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from ..._gc import gc_paused
 from ...diagnostics import Diagnostic, sort_diagnostics
 from ...expr import find_template_errors, pipeline_variables, template_reference_spans
 from ..orbs.store import OrbStore, as_store
@@ -70,17 +70,13 @@ def compile_config(
     if version not in _V21:
         return CompileResult(None)  # the version check reports it
     # Compiling allocates many small acyclic objects; the cyclic collector's repeated
-    # scans of them would dominate a large compile (as for loading, see config.loader).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # scans of them would dominate a large compile (as for loading: workflowcore._gc, which
+    # also leaves it alone inside a load(..., gc_pause=False)).
+    with gc_paused():
         store = as_store(orb_dir, source_map.path if source_map is not None else None)
         return _Compile(
             data, config, parameters, pipeline_values, store, lint, orb_pins or {}
         ).run()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 class _Compile:

@@ -1,0 +1,164 @@
+"""What a cold ``workflowcore`` process imports (issue 13): the imports are most of a cold
+start, so ``--help``/``--version`` import no sub-command, ``validate`` never the runtime or
+the planner, and a 2.0 config not even the compiler. Timings are in
+benchmarks/bench_cold_start.py; these tests pin the import sets, which do not vary with the
+machine's load."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+from workflowcore.cli.main import COMMANDS, build_parser
+
+HEAVY = ("pydantic", "yaml", "workflowcore.config", "workflowcore.config.compile",
+         "workflowcore.runtime", "workflowcore.planning", "workflowcore._compile",
+         "workflowcore.reporting", "sqlite3")
+
+CONFIG_21 = ("version: 2.1\njobs:\n  build:\n    docker: [{image: python:3}]\n"
+             "    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n")
+CONFIG_20 = ("version: 2\njobs:\n  build:\n    docker: [{image: python:3}]\n"
+             "    steps: [checkout]\nworkflows:\n  version: 2\n  w:\n    jobs: [build]\n")
+
+
+def _imported_by(argv: List[str], env: Dict[str, str] | None = None) -> Dict[str, Any]:
+    """Run ``main(argv)`` in a fresh interpreter; its exit code and which HEAVY modules
+    it imported."""
+    code = ("import json, sys\nfrom workflowcore.cli.main import main\n"
+            "try:\n    rc = main(sys.argv[1:])\nexcept SystemExit as e:\n    rc = e.code\n"
+            f"print(json.dumps({{'rc': rc, 'mods': [m for m in {HEAVY!r} "
+            "if m in sys.modules]}))\n")
+    proc = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
+                          text=True, check=True, env=env)
+    result: Dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize("flag", ["--help", "--version"])
+def test_help_and_version_import_no_sub_command(flag: str) -> None:
+    assert _imported_by([flag]) == {"rc": 0, "mods": []}
+
+
+def test_building_the_top_level_parser_imports_nothing_heavy() -> None:
+    code = ("import sys\nfrom workflowcore.cli.main import build_parser\nbuild_parser([])\n"
+            f"print([m for m in {HEAVY!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_validate_imports_neither_the_runtime_nor_the_planner(tmp_path: Path) -> None:
+    (tmp_path / "c21.yml").write_text(CONFIG_21, encoding="utf-8")
+    (tmp_path / "c20.yml").write_text(CONFIG_20, encoding="utf-8")
+    got = _imported_by(["validate", str(tmp_path / "c21.yml")])
+    assert got["rc"] == 0
+    assert set(got["mods"]) == {
+        "pydantic", "yaml", "workflowcore.config", "workflowcore.config.compile",
+        "workflowcore.reporting"}
+    # a 2.0 config has nothing to compile: not even the compiler is imported
+    got = _imported_by(["validate", str(tmp_path / "c20.yml")])
+    assert got["rc"] == 0
+    assert set(got["mods"]) == {
+        "pydantic", "yaml", "workflowcore.config", "workflowcore.reporting"}
+
+
+def _sub_commands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # type: ignore[type-arg]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    raise AssertionError("no sub-commands")
+
+
+def test_the_command_table_matches_what_each_module_registers() -> None:
+    """``--help`` lists the table's help without importing the modules; each module's
+    own registration must say the same, name the same commands, in the same order."""
+    full = _sub_commands(build_parser())
+    registered = {a.dest: a.help for a in full._choices_actions}
+    assert list(registered) == list(COMMANDS)
+    assert registered == {name: help_text for name, (_, help_text) in COMMANDS.items()}
+    lazy = _sub_commands(build_parser([]))
+    assert [a.dest for a in lazy._choices_actions] == list(COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_parses_when_only_it_is_registered(
+        command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser([command])
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args([command, "--help"])
+    assert exc.value.code == 0
+    assert f"usage: workflowcore {command}" in capsys.readouterr().out
+
+
+# -- the cached Config schema (config/_validator_cache.py) -------------------------------------
+
+BAD = ("version: 2.1\njobs:\n  build:\n    docker: [{image: python:3}]\n    parallelism: lots\n"
+       "    steps:\n      - run: {comand: make}\nworkflows:\n  w:\n    jobs: [build]\n")
+
+
+def _validate(path: Path, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    return subprocess.run([sys.executable, "-m", "workflowcore", "validate", "--format", "json",
+                           str(path)], capture_output=True, text=True, env=env, check=False)
+
+
+def test_a_cached_schema_validates_exactly_as_a_fresh_build(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(BAD, encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = _validate(bad, cache)  # builds, and stores the schema
+    stored = list((cache / "workflowcore").glob("pydantic-schema-*.pickle"))
+    assert len(stored) == 1
+    assert stat.S_IMODE(stored[0].stat().st_mode) & 0o077 == 0
+    second = _validate(bad, cache)  # loads it
+    assert first.returncode == second.returncode == 1
+    assert first.stdout == second.stdout
+    codes = [d["code"] for f in json.loads(first.stdout)["files"] for d in f["diagnostics"]]
+    assert "schema-type" in codes or any(c.startswith("schema-") for c in codes), codes
+
+
+def test_a_damaged_or_foreign_cache_file_is_not_used(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(BAD, encoding="utf-8")
+    cache = tmp_path / "cache"
+    expected = _validate(bad, cache).stdout
+    (stored,) = (cache / "workflowcore").glob("pydantic-schema-*.pickle")
+    stored.write_bytes(b"not a pickle")
+    assert _validate(bad, cache).stdout == expected
+    assert stored.read_bytes() != b"not a pickle"  # rebuilt and stored again
+
+
+
+class _Touch:
+    """Unpickling this creates ``path``: what a planted cache file could do."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (open, (str(self.path), "w"))
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX file modes")
+def test_a_cache_file_others_may_write_is_never_unpickled(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(BAD, encoding="utf-8")
+    cache = tmp_path / "cache"
+    expected = _validate(bad, cache).stdout
+    (stored,) = (cache / "workflowcore").glob("pydantic-schema-*.pickle")
+    marker = tmp_path / "ran"
+    for mode, runs in ((0o666, False), (0o620, False), (0o600, True)):
+        stored.write_bytes(pickle.dumps(_Touch(marker)))
+        stored.chmod(mode)
+        assert _validate(bad, cache).stdout == expected
+        assert marker.exists() is runs, oct(mode)  # 0o600: ours, so it is loaded
+        marker.unlink(missing_ok=True)
