@@ -64,6 +64,8 @@ def test_run_on_a_local_cluster_then_approve(tmp_path: Path) -> None:
              timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert _doc(ok)["status"] == "success"
+    for stderr in (proc.stderr, ok.stderr):  # closing the cluster logs no cancelled wait
+        assert "Traceback" not in stderr and " - ERROR - " not in stderr, stderr
     logs = _doc(wfc(repo, "logs", wf["id"], "--format", "json"))["logs"]
     assert "running on Dask worker tcp://127.0.0.1:" in logs["build"]
     assert "deploying work-in-progress as bob" in logs["deploy"]
@@ -131,3 +133,23 @@ def test_client_killed_mid_run_then_resume_keeps_finished_jobs(tmp_path: Path) -
     assert re.findall(r"^first-ran$", logs["first"], re.M) == ["first-ran"]
     # the layer came back to the run's store before `first` was recorded finished
     assert "got first-data" in logs["slow"] and "slow-done" in logs["slow"]
+
+
+CHAIN = """
+version: 2.1
+jobs:
+  a: {docker: [{image: x}], steps: [checkout, {run: echo hello}]}
+  b: {docker: [{image: x}], steps: [{run: echo world}]}
+workflows:
+  w: {jobs: [a, {b: {requires: [a]}}]}
+"""
+
+
+def test_closing_the_cluster_prints_no_traceback(tmp_path: Path) -> None:
+    # regression: a job's cancel watcher still waiting on its Dask Event when the run ended
+    # made the closing scheduler log "distributed.event - ERROR" with a traceback
+    repo = make_repo(tmp_path, CHAIN)
+    proc = wfc(repo, "run", "--branch", "main", "--executor", "dask", "--workers", "2",
+               timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and " - ERROR - " not in proc.stderr, proc.stderr

@@ -212,6 +212,10 @@ def run_job(spec: Dict[str, Any], source: Optional[SourcePayload],
         return _run(spec, source, layers, attempt, channel, cancel, base, scratch)
     finally:
         done.set()
+        # no Event.wait of the watcher may still be pending on the scheduler when the
+        # result arrives: a cluster closed right after would log its cancellation as an
+        # ERROR with a traceback on the user's terminal
+        watcher.join(timeout=_WATCH * 4)
         channel.flush()
         remove_tree(scratch)
 
