@@ -1,33 +1,87 @@
-"""Argument parsing and dispatch for the ``workflowcore`` command."""
+"""Argument parsing and dispatch for the ``workflowcore`` command.
+
+Sub-commands are imported lazily: a command's module (and what it imports: the loader and
+pydantic for ``validate``, the runtime for ``run``) is imported only when that command runs.
+``workflowcore --help`` and ``--version`` import no sub-command at all, and ``validate``
+never pays for the runtime. Every editor save-hook and pre-commit call is a cold start, and
+the imports are most of its time (docs/dev/cold-start.md).
+"""
 
 from __future__ import annotations
 
 import argparse
 import codecs
 import contextlib
+import importlib
 import sys
-from typing import Sequence
+from typing import Collection, Dict, Sequence, Tuple
 
 from .. import __version__
-from . import _orb, _plan, _process, _prune, _run, _runctl, _schema, _validate
+from .._docs import docs_dir
 from ._common import EXIT_USAGE, UsageError, err
 
-__all__ = ["build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+#: sub-command -> (module in this package that registers it, its one-line help). The help is
+#: repeated here so ``--help`` can list every command without importing any of them; a test
+#: checks it against what each module registers. Grouped by module, in the order shown.
+COMMANDS: Dict[str, Tuple[str, str]] = {
+    "validate": ("_validate", "check configs and report every problem"),
+    "plan": ("_plan", "show which jobs run for a branch or tag, and why not"),
+    "process": ("_process", "print the compiled (2.0-shaped) config"),
+    "schema": ("_schema", "print the JSON Schema of config.yml (for editors)"),
+    "run": ("_run", "run the workflows a branch or tag selects, here"),
+    "status": ("_runctl", "show workflow runs"),
+    "logs": ("_runctl", "print the (masked) logs of a workflow run's jobs"),
+    "approve": ("_runctl", "approve a job on hold and run what follows it"),
+    "cancel": ("_runctl", "cancel a workflow run"),
+    "rerun": ("_runctl", "run a finished workflow run again"),
+    "resume": ("_runctl", "continue an interrupted workflow run"),
+    "prune": ("_prune", "remove old runs from the state directory"),
+    "orb": ("_orb", "pack, validate, store, fetch and lock orbs"),
+    "lsp": ("_lsp", "run the language server for editors (LSP over stdio)"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad usage, which is our usage exit code too."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The command line. ``commands``: the sub-commands registered in full, their modules
+    imported (default: all of them); every other one is a stub that only lists its name and
+    help, enough for ``workflowcore --help``."""
+    docs = docs_dir()
     parser = _Parser(prog="workflowcore",
-                     description="Read, check, plan and run CircleCI workflow configs offline.")
+                     description="Read, check, plan and run CircleCI workflow configs offline.",
+                     epilog="Run 'workflowcore COMMAND --help' for a command's options. "
+                            + (f"The documentation (the docs/*.md pages named in help texts "
+                               f"and messages: cli.md, diagnostics.md, ...) is installed in "
+                               f"{docs}." if docs is not None else ""))
     parser.add_argument("--version", action="version", version=f"workflowcore {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for mod in (_validate, _plan, _process, _schema, _run, _runctl, _prune, _orb):
-        mod.add_parser(sub)
+    wanted = ({m for m, _ in COMMANDS.values()} if commands is None
+              else {COMMANDS[c][0] for c in commands if c in COMMANDS})
+    registered = set()
+    for name, (module, help_text) in COMMANDS.items():
+        if module not in wanted:
+            sub.add_parser(name, help=help_text, add_help=False)
+        elif module not in registered:  # a module registers all of its commands at once
+            registered.add(module)
+            importlib.import_module(f"{__package__}.{module}").add_parser(sub)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The sub-command ``argv`` names: its first word that is not an option (the top-level
+    options, ``--help`` and ``--version``, take no value)."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
 
 
 _OUTPUT_ERRORS = "workflowcore-output"
@@ -57,7 +111,10 @@ def _tolerant_output() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit code (the console script exits with it)."""
     _tolerant_output()
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    command = _command_in(argv)
+    parser = build_parser([command] if command is not None else [])
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
