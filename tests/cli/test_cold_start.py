@@ -59,16 +59,17 @@ def test_building_the_top_level_parser_imports_nothing_heavy() -> None:
 def test_validate_imports_neither_the_runtime_nor_the_planner(tmp_path: Path) -> None:
     (tmp_path / "c21.yml").write_text(CONFIG_21, encoding="utf-8")
     (tmp_path / "c20.yml").write_text(CONFIG_20, encoding="utf-8")
-    got = _imported_by(["validate", str(tmp_path / "c21.yml")])
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    # the first run builds the schema caches with pydantic; a valid config then needs none
+    assert "pydantic" in _imported_by(["validate", str(tmp_path / "c21.yml")], env)["mods"]
+    got = _imported_by(["validate", str(tmp_path / "c21.yml")], env)
     assert got["rc"] == 0
     assert set(got["mods"]) == {
-        "pydantic", "yaml", "workflowcore.config", "workflowcore.config.compile",
-        "workflowcore.reporting"}
+        "yaml", "workflowcore.config", "workflowcore.config.compile", "workflowcore.reporting"}
     # a 2.0 config has nothing to compile: not even the compiler is imported
-    got = _imported_by(["validate", str(tmp_path / "c20.yml")])
+    got = _imported_by(["validate", str(tmp_path / "c20.yml")], env)
     assert got["rc"] == 0
-    assert set(got["mods"]) == {
-        "pydantic", "yaml", "workflowcore.config", "workflowcore.reporting"}
+    assert set(got["mods"]) == {"yaml", "workflowcore.config", "workflowcore.reporting"}
 
 
 def _sub_commands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # type: ignore[type-arg]
@@ -162,3 +163,114 @@ def test_a_cache_file_others_may_write_is_never_unpickled(tmp_path: Path) -> Non
         assert _validate(bad, cache).stdout == expected
         assert marker.exists() is runs, oct(mode)  # 0o600: ours, so it is loaded
         marker.unlink(missing_ok=True)
+
+
+# -- pydantic's plugin discovery (cli/main.py entry) -------------------------------------------
+
+def _imports_of_validate(path: Path, plugins: str | None, cache: Path) -> str:
+    """What ``python -m workflowcore validate`` of a config with errors imports (``-X
+    importtime``'s report), with ``PYDANTIC_DISABLE_PLUGINS`` unset (``None``) or set by
+    the user."""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    env["XDG_CACHE_HOME"] = str(cache)
+    if plugins is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = plugins
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "workflowcore", "validate",
+                           str(path)], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 1, proc.stderr[-500:]
+    assert "[schema-value]" in proc.stdout
+    assert " workflowcore.config.models\n" in proc.stderr  # the full way, through pydantic
+    return proc.stderr
+
+
+def test_validate_skips_plugin_discovery_unless_the_user_asks_for_plugins(
+        tmp_path: Path) -> None:
+    """A config with errors goes the full way, through pydantic (a valid one never
+    imports pydantic at all). Not a misspelt key: its "did you mean" hint rebuilds models,
+    which creates validators pydantic's way."""
+    config = tmp_path / "bad.yml"
+    config.write_text(BAD.replace("      - run: {comand: make}\n", "      - checkout\n"),
+                      encoding="utf-8")
+    # by default the CLI's validate never looks for plugins: importlib.metadata is the lookup
+    _imports_of_validate(config, None, tmp_path)  # builds the schema caches (pydantic's way)
+    assert "importlib.metadata" not in _imports_of_validate(config, None, tmp_path)
+    # the user's own setting wins: an empty value means "load every plugin", as in pydantic
+    assert "importlib.metadata" in _imports_of_validate(config, "", tmp_path)
+
+
+# -- the quick validation without pydantic (config/_fast_validate.py) --------------------------
+
+#: name -> (config, whether the schema has something to say about it)
+QUICK_CASES = {
+    "valid, with anchors, job arguments and a command": (
+        "version: 2.1\nreferences:\n  img: &img python:3\ncommands:\n  hi:\n"
+        "    steps: [{run: echo hi}]\njobs:\n  build:\n    parameters: {n: {type: string}}\n"
+        "    docker: [{image: *img}]\n    steps: [checkout, hi, {run: {command: make}}]\n"
+        "workflows:\n  w:\n    jobs: [{build: {n: x, requires: []}}]\n", False),
+    "an ignored key of a run step": (
+        "version: 2.1\njobs:\n  build:\n    docker: [{image: python:3}]\n"
+        "    steps: [{run: {command: make, comand: x}}]\nworkflows:\n  w:\n    jobs: [build]\n",
+        True),
+    "an unknown key of a docker image": (
+        "version: 2.1\njobs:\n  build:\n    docker: [{image: python:3, imag: x}]\n"
+        "    steps: [checkout]\nworkflows:\n  w:\n    jobs: [build]\n", True),
+    "a several-key step": (
+        "version: 2.1\njobs:\n  build:\n    docker: [{image: python:3}]\n"
+        "    steps:\n      - run: make\n        name: x\nworkflows:\n  w:\n    jobs: [build]\n",
+        True),
+    "a schema error": (BAD, True),
+}
+
+
+def _validate_traced(path: Path, cache: Path) -> tuple[str, bool]:
+    """``validate --format json`` of ``path``: its output, and whether it imported pydantic."""
+    code = ("import json, sys\nfrom workflowcore.cli.main import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "sys.stdout.flush()\nprint('pydantic' in sys.modules, file=sys.stderr)\n")
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    proc = subprocess.run([sys.executable, "-c", code, "validate", "--format", "json",
+                           str(path)], capture_output=True, text=True, env=env, check=True)
+    return proc.stdout, proc.stderr.strip().splitlines()[-1] == "True"
+
+
+@pytest.mark.parametrize("case", sorted(QUICK_CASES))
+def test_the_quick_validation_reports_exactly_what_pydantic_does(
+        case: str, tmp_path: Path) -> None:
+    text, reported = QUICK_CASES[case]
+    config = tmp_path / "config.yml"
+    config.write_text(text, encoding="utf-8")
+    cache = tmp_path / "cache"
+    full, used_pydantic = _validate_traced(config, cache)  # no cache yet: pydantic's way
+    assert used_pydantic
+    assert list((cache / "workflowcore").glob("pydantic-core-schema-*.pickle"))
+    quick, used_pydantic = _validate_traced(config, cache)
+    assert quick == full
+    # only what the schema has something to say about goes through pydantic and the models
+    assert used_pydantic is reported
+    assert bool(json.loads(full)["files"][0]["diagnostics"]) is reported
+
+
+def test_a_planted_quick_schema_file_resolves_no_global(tmp_path: Path) -> None:
+    """Unlike pydantic's schema, the quick one names no class or function: a file that
+    does is refused even when it is ours (0o600), and validation goes pydantic's way."""
+    config = tmp_path / "config.yml"
+    config.write_text(CONFIG_21, encoding="utf-8")
+    cache = tmp_path / "cache"
+    expected, _ = _validate_traced(config, cache)
+    (stored,) = (cache / "workflowcore").glob("pydantic-core-schema-*.pickle")
+    marker = tmp_path / "ran"
+    stored.write_bytes(pickle.dumps((b"", _Touch(marker), None)))
+    stored.chmod(0o600)
+    got, used_pydantic = _validate_traced(config, cache)
+    assert got == expected
+    assert used_pydantic and not marker.exists()
+
+
+def test_the_written_out_vocabularies_match_the_models() -> None:
+    """The quick path's discriminators and the workflow check do not import the models;
+    what they spell out must be what the models say."""
+    from workflowcore.config import _discriminators, models
+    from workflowcore.config.checks import workflows
+
+    assert _discriminators.STEP_NAMES == models.BUILTIN_STEPS
+    assert tuple(models.known_keys(models.Workflow)) == workflows._WORKFLOW_KEYS

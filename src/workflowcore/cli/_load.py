@@ -24,14 +24,16 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
 
 
 def read_config(path: str | os.PathLike[str], max_bytes: int | None = None,
-                orb_dir: str | None = None) -> LoadResult:
+                orb_dir: str | None = None, models: bool = True) -> LoadResult:
     """Load ``path``; an unreadable file is a :class:`UsageError` (exit 2), and so is a FIFO
     or a device (refused without waiting on it). ``max_bytes`` is ``--max-bytes``: it bounds
-    the characters too, since no character takes less than a byte."""
+    the characters too, since no character takes less than a byte. ``models=False``:
+    diagnostics only, no :class:`Config` (as for :func:`~workflowcore.config.load`)."""
     try:
         if max_bytes is None:
-            return load_file(path, orb_dir=orb_dir)
-        return load_file(path, max_bytes=max_bytes, max_chars=max_bytes, orb_dir=orb_dir)
+            return load_file(path, orb_dir=orb_dir, models=models)
+        return load_file(path, max_bytes=max_bytes, max_chars=max_bytes, orb_dir=orb_dir,
+                         models=models)
     except IsADirectoryError:
         raise UsageError(f"{path}: is a directory; give the config file "
                          f"(e.g. {path}/.circleci/config.yml)") from None

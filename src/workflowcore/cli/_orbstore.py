@@ -9,11 +9,11 @@ import os
 import sys
 from typing import TYPE_CHECKING, Dict, Mapping, Optional, Tuple
 
-from ..config.orbs.lock import Lock, LockError, check_lock, lock_path_for, read_lock, write_lock
 from ..reporting.diagnostics import FileReport, format_text
 from ._common import UsageError, err
 
-if TYPE_CHECKING:  # `validate` imports this module and needs no planning
+if TYPE_CHECKING:  # `validate` imports this module and needs neither planning nor the lock
+    from ..config.orbs.lock import Lock
     from ..planning import Plan
 
 __all__ = [
@@ -35,6 +35,8 @@ def add_orb_dir_option(p: argparse.ArgumentParser) -> None:
 
 def read_config_lock(config_path: str | os.PathLike[str]) -> Lock:
     """The lock beside the config; an unusable lock file is a usage error (exit 2)."""
+    from ..config.orbs.lock import LockError, lock_path_for, read_lock
+
     try:
         return read_lock(lock_path_for(config_path))
     except LockError as exc:
@@ -46,6 +48,8 @@ def orbs_as_locked(lock: Lock, resolved: Mapping[str, Tuple[str, str]],
     """Check what the store gave against the lock: on a mismatch print the lock's errors
     (stderr) and return ``False`` (the caller fails the command); else print one line naming
     the version each orb reference resolved to and return ``True``."""
+    from ..config.orbs.lock import check_lock
+
     diags = check_lock(lock, resolved, unavailable) if lock.orbs else []
     if diags:
         sys.stderr.write(format_text([FileReport(str(lock.path), diags, [])], summary=False))
@@ -62,6 +66,8 @@ def orbs_as_locked(lock: Lock, resolved: Mapping[str, Tuple[str, str]],
 def record_in_lock(lock: Lock, resolved: Mapping[str, Tuple[str, str]]) -> Optional[Lock]:
     """Add the references the lock does not know yet (never changing an entry) and write
     it; a lock that cannot be written is a warning, not a failed run."""
+    from ..config.orbs.lock import write_lock
+
     merged = lock.merged(resolved)
     if merged.orbs == lock.orbs:
         return None

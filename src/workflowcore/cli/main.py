@@ -13,6 +13,7 @@ import argparse
 import codecs
 import contextlib
 import importlib
+import os
 import sys
 from typing import Collection, Dict, Sequence, Tuple
 
@@ -127,5 +128,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+#: pydantic's documented switch (docs.pydantic.dev, "Plugins": "Disabling plugins")
+_NO_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
+
+
 def entry() -> None:  # pragma: no cover - console script
-    sys.exit(main())
+    """The ``workflowcore`` process (console script and ``python -m workflowcore``).
+
+    ``validate`` turns pydantic's plugin discovery off unless the user set
+    ``PYDANTIC_DISABLE_PLUGINS`` themselves: looking plugins up imports
+    ``importlib.metadata`` and scans every installed distribution's entry points (~12 ms of
+    a cold start), and a plugin has nothing to observe in a process that only validates our
+    own config models. Only here, in our own process and for the one command that starts no
+    other program: a library host's pydantic, and the jobs ``workflowcore run`` starts, keep
+    the environment as the user set it (docs/dev/cold-start.md)."""
+    argv = sys.argv[1:]
+    if _command_in(argv) == "validate":
+        os.environ.setdefault(_NO_PLUGINS, "__all__")
+    sys.exit(main(argv))

@@ -26,16 +26,21 @@ import contextlib
 import hashlib
 import os
 import pickle
-import stat
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Optional, Tuple
 
 import pydantic
 import pydantic_core
 
-from . import models
+from . import _discriminators, models
+from ._fast_validate import (
+    cache_dir,
+    key_material,
+    lite_schema_file,
+    read_lite_schema,
+    trusted,
+)
 from .models import Config
 
 __all__ = ["cache_file", "config_validator"]
@@ -44,11 +49,6 @@ __all__ = ["cache_file", "config_validator"]
 _installed: Any = None
 #: changes when what this module stores changes
 _FORMAT = "1"
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "workflowcore"
 
 
 def cache_file() -> Optional[Path]:
@@ -61,18 +61,7 @@ def cache_file() -> Optional[Path]:
     h = hashlib.sha256(source)
     for part in (_FORMAT, pydantic.VERSION, pydantic_core.__version__, sys.version):
         h.update(b"\0" + part.encode())
-    return _cache_dir() / f"pydantic-schema-{h.hexdigest()[:24]}.pickle"
-
-
-def _trusted(fd: int) -> bool:
-    """Owned by this user and writable by no one else (POSIX); elsewhere, trusted."""
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        return False
-    getuid = getattr(os, "getuid", None)
-    if getuid is None:
-        return True
-    return st.st_uid == getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return cache_dir() / f"pydantic-schema-{h.hexdigest()[:24]}.pickle"
 
 
 def _read(path: Path) -> Optional[Tuple[Any, Any]]:
@@ -81,7 +70,7 @@ def _read(path: Path) -> Optional[Tuple[Any, Any]]:
     except OSError:
         return None
     with os.fdopen(fd, "rb") as f:
-        if not _trusted(f.fileno()):
+        if not trusted(f.fileno()):
             return None
         try:
             schema, core_config = pickle.load(f)  # our own file, checked above
@@ -91,20 +80,37 @@ def _read(path: Path) -> Optional[Tuple[Any, Any]]:
 
 
 def _write(path: Path, schema: Any, core_config: Any) -> None:
+    with contextlib.suppress(pickle.PicklingError, TypeError, AttributeError):
+        _write_bytes(path, pickle.dumps((schema, core_config), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
     """Atomically (a reader never sees half a file); silently skipped if it cannot be."""
-    with contextlib.suppress(OSError, pickle.PicklingError, TypeError, AttributeError):
+    import tempfile  # only when storing: not on every cold start
+
+    with contextlib.suppress(OSError):
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pydantic-schema-")
         try:
             with os.fdopen(fd, "wb") as f:
-                pickle.dump((schema, core_config), f, protocol=pickle.HIGHEST_PROTOCOL)
+                f.write(data)
             os.replace(tmp, path)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
 
 
+#: the values of ``PYDANTIC_DISABLE_PLUGINS`` with which pydantic loads no plugin at all
+#: (pydantic/plugin/_loader.py, documented under "Plugins" in pydantic's docs)
+_ALL_PLUGINS_OFF = ("__all__", "1", "true")
+
+
 def _validator_from(schema: Any, core_config: Any) -> Any:
+    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") in _ALL_PLUGINS_OFF:
+        # what pydantic's factory below builds when there are no plugins, without importing
+        # its plugin loader (and importlib.metadata, ~10 ms): the CLI's validate sets this
+        # (cli/main.py entry), a library host may too.
+        return pydantic_core.SchemaValidator(schema, core_config)
     # pydantic's own factory (as pydantic's build calls it), so installed pydantic plugins
     # wrap this validator exactly as they wrap the one pydantic builds.
     from pydantic.plugin._schema_validator import create_schema_validator
@@ -112,6 +118,52 @@ def _validator_from(schema: Any, core_config: Any) -> Any:
     return create_schema_validator(schema, Config, Config.__module__, Config.__qualname__,
                                    "BaseModel", core_config,
                                    Config.model_config.get("plugin_settings"))
+
+
+class _LitePickler(pickle.Pickler):
+    """The schema with every model class as ``("model", name, reported)``, every function
+    as ``("function", name)`` and every other method of a model as ``("unused", name)``:
+    what :mod:`._fast_validate` loads without pydantic."""
+
+    def persistent_id(self, obj: Any) -> Any:
+        if isinstance(obj, type) and issubclass(obj, pydantic.BaseModel):
+            reported = (obj.model_config.get("extra") == "allow"
+                        and obj.__name__ not in models.NOT_REPORTED_EXTRAS)
+            return ("model", obj.__name__, reported)
+        func = getattr(obj, "__func__", obj)  # Config's wrap validator is a bound classmethod
+        if func is getattr(Config._commands_shadow_builtins, "__func__", None):
+            return ("function", "_commands_shadow_builtins")
+        if callable(obj) and getattr(obj, "__module__", None) == _discriminators.__name__:
+            return ("function", obj.__name__)
+        owner = getattr(obj, "__self__", None)
+        if isinstance(owner, type) and issubclass(owner, pydantic.BaseModel):
+            # pydantic's JSON-schema hooks in the schema's metadata, which validation never
+            # calls: loaded as None (and a schema that did call one would not build, and
+            # the quick validation would step aside)
+            return ("unused", obj.__name__)
+        return None
+
+
+def _write_lite(schema: Any, core_config: Any) -> None:
+    """The schema for the CLI's quick validation, if it is not stored yet (or is another's)."""
+    material = key_material()
+    if material is None:
+        return
+    if read_lite_schema(material) is not None:
+        return  # stored already
+    names = [m.__name__ for m in vars(models).values()
+             if isinstance(m, type) and issubclass(m, pydantic.BaseModel)]
+    if len(names) != len(set(names)):  # the stand-ins are found by name
+        return
+    import io
+
+    buf = io.BytesIO()
+    try:
+        _LitePickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(
+            (material, schema, core_config))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return
+    _write_bytes(lite_schema_file(material), buf.getvalue())
 
 
 def config_validator() -> Any:
@@ -131,12 +183,14 @@ def config_validator() -> Any:
         if validator is not None:
             Config.__pydantic_validator__ = validator
             _installed = validator
+            _write_lite(*cached)
             return validator
     Config.model_rebuild()
-    if path is not None:
-        from pydantic._internal._config import ConfigWrapper
+    from pydantic._internal._config import ConfigWrapper
 
-        core_config = ConfigWrapper(Config.model_config, check=False).core_config(
-            title=Config.__name__)
+    core_config = ConfigWrapper(Config.model_config, check=False).core_config(
+        title=Config.__name__)
+    if path is not None:
         _write(path, Config.__pydantic_core_schema__, core_config)
+    _write_lite(Config.__pydantic_core_schema__, core_config)
     return Config.__pydantic_validator__

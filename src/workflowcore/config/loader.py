@@ -8,7 +8,9 @@ them would otherwise dominate the time of a large load (:mod:`workflowcore._gc`)
 
 The compiler is imported only for a 2.1 config, and Config's validator comes from a cached
 schema (:mod:`._validator_cache`): a cold ``workflowcore validate`` pays for neither
-otherwise (docs/dev/cold-start.md).
+otherwise. With ``models=False`` (the CLI's validate) a valid config is checked with
+pydantic-core alone (:mod:`._fast_validate`) and pydantic and the models are imported only
+for a config the schema has something to say about (docs/dev/cold-start.md).
 """
 
 from __future__ import annotations
@@ -18,22 +20,18 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
-from pydantic import ValidationError
-
 from .._gc import gc_paused
 from ..diagnostics import Diagnostic, Findings, Severity, sort_diagnostics
 from ..errors import ConfigError
 from ._files import FileTooLargeError, decode_utf8, read_bounded
 from ._findings import merge_compiled
-from ._pydantic_errors import describe_loc, translate_validation_error
-from ._validator_cache import config_validator
 from ._yaml import DEFAULT_MAX_CHARS, parse_yaml
 from .checks import Check, run_checks
-from .models import Config, ignored_keys, keys_at
 from .sourcemap import SourceMap
 
 if TYPE_CHECKING:
     from .compile import CompileResult
+    from .models import Config
     from .orbs.store import OrbStore
 
 __all__ = ["LoadResult", "load", "load_file", "load_file_or_raise", "load_or_raise"]
@@ -79,6 +77,7 @@ def load(
     checks: Sequence[Check] | None = None,
     orb_dir: str | os.PathLike[str] | OrbStore | None = None,
     gc_pause: bool = True,
+    models: bool = True,
 ) -> LoadResult:
     """Load a config from text; never raises for bad input.
 
@@ -88,6 +87,8 @@ def load(
     ``gc_pause``: switch the cyclic garbage collector off during the load (faster for large
     configs); it is switched back on afterwards, also when the load raises, and only if it
     was on before. ``False`` leaves the collector alone, for hosts that manage it.
+    ``models=False``: diagnostics only, ``LoadResult.config`` is ``None`` (what a linter
+    needs: a valid config is then checked without importing pydantic, a faster cold start).
     """
     if isinstance(text, (bytes, bytearray)):
         if len(text) > max_chars * 4 + len(codecs.BOM_UTF8):
@@ -101,11 +102,12 @@ def load(
             return LoadResult(None, None, SourceMap(None, path, ""), [problem])
         text = decoded
     with gc_paused(gc_pause):
-        return _load(text, path, max_chars, checks, orb_dir)
+        return _load(text, path, max_chars, checks, orb_dir, models)
 
 
 def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None,
-          orb_dir: str | os.PathLike[str] | OrbStore | None = None) -> LoadResult:
+          orb_dir: str | os.PathLike[str] | OrbStore | None = None,
+          models: bool = True) -> LoadResult:
     y = parse_yaml(text, path, max_chars=max_chars)
     diags = list(y.diagnostics)
     sm = y.source_map
@@ -132,21 +134,8 @@ def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None,
         )
         return LoadResult(None, data, sm, sort_diagnostics(diags))
     config: Config | None = None
-    try:
-        config = config_validator().validate_python(data)
-    except ValidationError as exc:
-        schema = translate_validation_error(exc, data, sm, keys_at)
-        # The version check says "missing version" in CircleCI's words already.
-        diags.extend(
-            d
-            for d in schema
-            if not (
-                d.code == "schema-missing-key"
-                and "'version'" in d.message
-                and d.line == 1
-                and "version" not in data
-            )
-        )
+    if models or not _validates_quietly(data):
+        config = _validate(data, sm, diags)
     if config is not None:
         diags.extend(_ignored_key_diagnostics(config, data, sm))
     semantic = run_checks(data, sm, checks)
@@ -177,13 +166,49 @@ def _load(text: str, path: str, max_chars: int, checks: Sequence[Check] | None,
             if any(d.code.startswith(("yaml-", "schema-")) and d.is_error for d in diags)
             else config
         )
-    return LoadResult(config, data, sm, sort_diagnostics(diags), compiled)
+    return LoadResult(config if models else None, data, sm, sort_diagnostics(diags), compiled)
+
+
+def _validates_quietly(data: Any) -> bool:
+    from ._fast_validate import validates_quietly
+
+    return validates_quietly(data)
+
+
+def _validate(data: Any, sm: SourceMap, diags: list[Diagnostic]) -> Config | None:
+    """``data`` as a :class:`Config`, or ``None`` with the schema's findings added to
+    ``diags``."""
+    from pydantic_core import ValidationError
+
+    from ._pydantic_errors import translate_validation_error
+    from ._validator_cache import config_validator
+    from .models import keys_at
+
+    try:
+        config: Config = config_validator().validate_python(data)
+    except ValidationError as exc:
+        schema = translate_validation_error(exc, data, sm, keys_at)
+        # The version check says "missing version" in CircleCI's words already.
+        diags.extend(
+            d
+            for d in schema
+            if not (
+                d.code == "schema-missing-key"
+                and "'version'" in d.message
+                and d.line == 1
+                and "version" not in data
+            )
+        )
+        return None
+    return config
 
 
 def _owner_words(loc: tuple[Any, ...]) -> str:
     """``(..., "steps", 3, "run")`` → "this 'run' step"; a docker entry → "this docker
     image". Words, not a path, so one mistake inside an anchor shared by many jobs is one
     diagnostic."""
+    from ._pydantic_errors import describe_loc
+
     if len(loc) >= 2 and loc[-2] == "docker":
         return "this docker image"
     if loc and isinstance(loc[-1], str):
@@ -196,6 +221,8 @@ def _ignored_key_diagnostics(config: Config, data: Any, sm: SourceMap) -> list[D
     ``run: {description: ...}``): a warning each, since they are usually typos or leftovers.
     Extra docker-image keys are errors in 2.1, whose schema rejects them."""
     import difflib
+
+    from .models import ignored_keys, keys_at
 
     strict_docker = data.get("version") in (2.1, "2.1")
     out: list[Diagnostic] = []
@@ -235,8 +262,9 @@ def load_file(
     checks: Sequence[Check] | None = None,
     orb_dir: str | os.PathLike[str] | OrbStore | None = None,
     gc_pause: bool = True,
+    models: bool = True,
 ) -> LoadResult:
-    """Load a config file (``orb_dir``, ``gc_pause``: as for :func:`load`).
+    """Load a config file (``orb_dir``, ``gc_pause``, ``models``: as for :func:`load`).
 
     The file is read with a byte bound, ``max_bytes`` (default: 4 bytes per allowed
     character, ``4 * max_chars``), whatever its size claims to be: more is refused with a
@@ -251,7 +279,7 @@ def load_file(
     except FileTooLargeError as exc:
         return _too_large(shown, str(exc.strerror))
     return load(raw, shown, max_chars=max_chars, checks=checks, orb_dir=orb_dir,
-                gc_pause=gc_pause)
+                gc_pause=gc_pause, models=models)
 
 
 def _too_large(path: str, what: str) -> LoadResult:

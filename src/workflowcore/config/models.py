@@ -31,7 +31,6 @@ Why the models look the way they do:
 """
 
 import sys
-from contextvars import ContextVar
 from typing import (
     Any,
     Dict,
@@ -58,6 +57,22 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import core_schema
+
+# The functions the core schema calls, in a module without pydantic (the cached schema
+# refers to them there: config/_fast_validate.py).
+from ._discriminators import (
+    _LOGIC_OPERATORS,
+    _commands_shadow_builtins,
+    _filters_kind,
+    _kind_or_template,
+    _logic_kind,
+    _machine_kind,
+    _requirement_kind,
+    _step_tag,
+    _steps_body_kind,
+    _str_or_map,
+    _workflow_job_kind,
+)
 
 if sys.version_info >= (3, 9):
     from typing import Annotated, get_args, get_origin, get_type_hints
@@ -258,29 +273,7 @@ StrOrNumber = Annotated[
 Scalar = Union[str, bool, int, float, None]
 
 
-def _node_kind(value: Any) -> Optional[str]:
-    """Tag for a union decided by the YAML node kind; ``None`` makes pydantic report it."""
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, str):
-        return "template" if "<<" in value else "str"
-    if isinstance(value, list):
-        return "list"
-    return None
 
-
-def _kind_or_template(value: Any) -> Optional[str]:
-    """Like :func:`_node_kind`, but a string that is not a template has no branch."""
-    kind = _node_kind(value)
-    return None if kind == "str" else kind
-
-
-def _str_or_map(value: Any) -> Optional[str]:
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, dict):
-        return "map"
-    return None
 
 
 _ENVIRONMENT_ERROR = "Input should be a map of environment variables or a list of KEY=VALUE"
@@ -411,11 +404,6 @@ class Machine(BaseModel):
     )
 
 
-def _machine_kind(value: Any) -> Optional[str]:
-    if isinstance(value, bool):
-        return "bool"
-    return _kind_or_template(value)
-
 
 #: ``machine:``: ``true``, a map of options, or a template.
 MachineField = Annotated[
@@ -503,20 +491,7 @@ class _LogicMatchesOp(BaseModel):
     matches: LogicMatches = Field(description="Regex full match.")
 
 
-_LOGIC_OPERATORS = frozenset({"and", "or", "not", "equal", "matches"})
 
-
-def _logic_kind(value: Any) -> Optional[str]:
-    if isinstance(value, dict):
-        operators = _LOGIC_OPERATORS.intersection(value)
-        if not operators:
-            return "value"  # a map without operators is a (truthy) value
-        if len(value) == 1:
-            return str(next(iter(value)))
-        return None
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return "value"
-    return None
 
 
 #: A logic statement: a literal/template value or a one-key operator map.
@@ -846,32 +821,7 @@ _MAP_STEPS: Dict[str, Type[BaseModel]] = {
 #: Names a step map's key resolves to a built-in step (a config may override some of them
 #: with a command of the same name; that is a compile-time matter).
 BUILTIN_STEPS: FrozenSet[str] = frozenset(_MAP_STEPS)
-_SHORTHAND_STEPS = frozenset({"run", "deploy"})
-#: The config's own command names while a 2.1 config is validated (set by
-#: ``Config``): a command named like a built-in step (``commands: {deploy: …}``) is what
-#: ``- deploy: {…}`` invokes, so its arguments are the command's, not the built-in's
-#: (issue 9 item 4; the compiler resolves it the same way). Conditional and ``steps``
-#: steps are never commands.
-_USER_COMMANDS: ContextVar[FrozenSet[str]] = ContextVar("_USER_COMMANDS", default=frozenset())
-_UNSHADOWED_STEPS = frozenset({"when", "unless", "steps"})
 
-
-def _step_tag(value: Any) -> Optional[str]:
-    """Tag of one step item: ``str``, a built-in step name, ``run-string`` or ``command``."""
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, dict) and len(value) == 1:
-        for key in value:
-            if key not in _UNSHADOWED_STEPS and key in _USER_COMMANDS.get():
-                return "command"
-            if key in BUILTIN_STEPS:
-                if key in _SHORTHAND_STEPS and not isinstance(value[key], dict):
-                    return f"{key}-string"
-                return str(key)
-            return "command"
-    if isinstance(value, dict) and len(value) > 1:
-        return "multi"
-    return None
 
 
 #: A command invocation's arguments: a map, nothing (``- my-cmd:``), or a string.
@@ -937,11 +887,6 @@ StepList = Annotated[
     ),
 ]
 
-
-def _steps_body_kind(value: Any) -> Optional[str]:
-    if isinstance(value, dict):
-        return "map"
-    return _kind_or_template(value)
 
 
 #: Steps of a ``when``/``unless`` step: a list, a single step map, or a template.
@@ -1228,13 +1173,6 @@ RequiredStatus = Annotated[
 ]
 
 
-def _requirement_kind(value: Any) -> Optional[str]:
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, dict) and len(value) == 1:
-        return "map"
-    return None
-
 
 #: One ``requires`` entry: ``job`` (= success), ``{job: status}`` or ``{job: [statuses]}``.
 Requirement = Annotated[
@@ -1269,13 +1207,6 @@ class JobFilters(BaseModel):
     branches: Optional[BranchFilter] = _description("Branches the job runs for.")
     tags: Optional[BranchFilter] = _description("Tags the job runs for (none by default).")
 
-
-def _filters_kind(value: Any) -> Optional[str]:
-    if isinstance(value, dict):
-        return "map"
-    if isinstance(value, str):
-        return "expression"
-    return None
 
 
 #: ``filters:``: a branches/tags map or an expression string.
@@ -1339,13 +1270,6 @@ class JobInvocation(BaseModel):
         None, alias="override-with", description="Orb job to use instead, if it exists."
     )
 
-
-def _workflow_job_kind(value: Any) -> Optional[str]:
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, dict) and len(value) == 1:
-        return "map"
-    return None
 
 
 #: One entry of a workflow's ``jobs``: a name or ``{name: {options…}}``.
@@ -1504,16 +1428,7 @@ class Config(BaseModel):
     @classmethod
     def _commands_shadow_builtins(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         """Validate with the config's command names known to :func:`_step_tag`."""
-        names: FrozenSet[str] = frozenset()
-        if isinstance(data, dict) and data.get("version") in (2.1, "2.1"):
-            commands = data.get("commands")
-            if isinstance(commands, dict):
-                names = frozenset(k for k in commands if isinstance(k, str))
-        token = _USER_COMMANDS.set(names)
-        try:
-            return handler(data)
-        finally:
-            _USER_COMMANDS.reset(token)
+        return _commands_shadow_builtins(data, handler)
 
 
 #: The models that refer to one defined after them (steps in steps, logic in logic). Their
@@ -1606,6 +1521,14 @@ def data_loc(loc: Sequence[Union[str, int]], data: Any) -> Loc:
         elif i == last and part not in _STRUCTURAL_TAGS:
             out.append(part)
     return tuple(out)
+
+
+#: Models whose extra keys :func:`ignored_keys` never lists (they are anchors, workflows,
+#: job and executor arguments): any other model with extra keys sends the CLI's quick
+#: validation (config/_fast_validate.py) the full way, through these models. Keep it in step
+#: with ignored_keys: naming a model here that it reads extras of loses warnings.
+NOT_REPORTED_EXTRAS: FrozenSet[str] = frozenset(
+    {"Config", "Workflows", "Workflow", "JobInvocation", "ExecutorInvocation"})
 
 
 def ignored_keys(config: Config) -> Iterator[Tuple[Loc, str]]:
