@@ -30,7 +30,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from .._gc import gc_paused
 from ..config import load
 from ..config._yaml import parse_yaml
-from ..config.orbs import Origin, PackResult, validate_orb
+from ..config.orbs import pack_orb_text, validate_orb
 from ..config.project import SettingsError, find_settings, read_settings
 from ..config.suppress import apply_suppressions, ignore_codes
 from ..diagnostics import Diagnostic, sort_diagnostics
@@ -143,7 +143,7 @@ def _analyze(path: str, text: str, version: Optional[int], kind: Optional[str],
         loaded = load(text, path, orb_dir=orb_dir)
         diags = list(loaded.diagnostics)
     elif kind == ORB_FILE:
-        diags = list(validate_orb(_single_file_pack(path, text), orb_dir=orb_dir).diagnostics)
+        diags = list(validate_orb(pack_orb_text(path, text), orb_dir=orb_dir).diagnostics)
     elif kind == ORB_SOURCE:
         orb = orb_file_of(path)
         assert orb is not None
@@ -161,24 +161,6 @@ def _analyze(path: str, text: str, version: Optional[int], kind: Optional[str],
     result.texts.setdefault(path, text)
     result.seconds = time.perf_counter() - start
     return result
-
-
-def _single_file_pack(path: str, text: str) -> PackResult:
-    """A single-file orb from the editor's text (what ``pack_orb`` does for a file)."""
-    y = parse_yaml(text, path)
-    diags = list(y.diagnostics)
-    data = y.data
-    if data is None and not any(d.is_error for d in diags):
-        diags.append(Diagnostic(code="orb-empty", message="the orb file is empty", path=path,
-                                hint="an orb needs at least 'version: 2.1' and a description"))
-    elif data is not None and not isinstance(data, dict):
-        diags.append(y.source_map.diagnostic(
-            (), "orb-not-mapping",
-            f"an orb must be a mapping of keys (version, description, commands, ...), "
-            f"not {type(data).__name__}"))
-        data = None
-    return PackResult(path, data, text, sort_diagnostics(diags), True, {(): Origin(path, ())},
-                      {}, {path: y.source_map})
 
 
 # -- orb source trees -------------------------------------------------------------------

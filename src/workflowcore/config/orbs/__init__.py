@@ -24,13 +24,14 @@ __all__ = [
     "Resolved",
     "StoredOrb",
     "pack_orb",
+    "pack_orb_text",
     "validate_orb",
 ]
 
 _WHERE = {
     "EXAMPLE_KEYS": "._pack", "ORB_KEYS": "._pack", "SECTIONS": "._pack",
     "USAGE_KEYS": "._pack", "NotAnOrbRootError": "._pack", "Origin": "._pack",
-    "PackResult": "._pack", "pack_orb": "._pack",
+    "PackResult": "._pack", "pack_orb": "._pack", "pack_orb_text": "._pack",
     "OrbReport": "._validate", "validate_orb": "._validate",
     "OrbStore": ".store", "Resolved": ".store", "StoredOrb": ".store",
 }

@@ -62,6 +62,7 @@ __all__ = [
     "Origin",
     "PackResult",
     "pack_orb",
+    "pack_orb_text",
 ]
 
 Loc = Tuple[Any, ...]
@@ -211,7 +212,13 @@ def _single_file(path: str, limits: _Limits) -> PackResult:
     if text is None:
         assert problem is not None
         return PackResult(path, None, "", [problem], True, files={path: SourceMap(None, path)})
-    y = parse_yaml(text, path, max_chars=limits.chars)
+    return pack_orb_text(path, text, max_chars=limits.chars)
+
+
+def pack_orb_text(path: str, text: str, *, max_chars: Optional[int] = None) -> PackResult:
+    """A single-file orb from its text (a file already read, or an editor's buffer)."""
+    y = parse_yaml(text, path) if max_chars is None else \
+        parse_yaml(text, path, max_chars=max_chars)
     diags = list(y.diagnostics)
     data = y.data
     if data is None and not any(d.is_error for d in diags):
