@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
+from .._paths import cache_dir
 from ..config.orbs.lock import lock_path_for
 from ..errors import ExecutorError, RunNotFoundError, StoreError
 from ..planning import PlannedWorkflow
@@ -181,11 +182,7 @@ def jobs_dir_for(state_root: Path) -> Path:
     tree would find the user's ``node_modules``, ``setup.cfg`` or ``.git`` above its own
     directory, which a CircleCI job never sees (issue 12).
     """
-    base = os.environ.get("WORKFLOWCORE_JOBS_DIR")
-    if not base:
-        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(
-            os.path.expanduser("~"), ".cache")
-        base = os.path.join(cache, "workflowcore", "jobs")
+    base = os.environ.get("WORKFLOWCORE_JOBS_DIR") or str(cache_dir() / "jobs")
     digest = hashlib.sha256(os.path.realpath(state_root).encode("utf-8",
                                                                 "surrogateescape")).hexdigest()
     return Path(base).absolute() / digest[:16]

@@ -31,12 +31,15 @@ import stat
 import sys
 import zlib
 from pathlib import Path
-from typing import IO, Any, Callable, Dict, List, Optional, Tuple
+from typing import IO, Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
+from .._paths import cache_dir
 from . import _discriminators
 
 __all__ = ["SCHEMA_FUNCTIONS", "cache_dir", "key_material", "lite_schema_file",
-           "read_lite_schema", "trusted", "validates_quietly"]
+           "read_lite_schema", "read_trusted", "trusted", "validates_quietly"]
+
+_T = TypeVar("_T")
 
 #: changes when what the file holds changes
 _FORMAT = "1"
@@ -51,11 +54,6 @@ SCHEMA_FUNCTIONS: Dict[str, Callable[..., Any]] = {
         _discriminators._str_or_map, _discriminators._workflow_job_kind)}
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "workflowcore"
-
-
 def trusted(fd: int) -> bool:
     """Owned by this user and writable by no one else (POSIX); elsewhere, trusted."""
     st = os.fstat(fd)
@@ -65,6 +63,23 @@ def trusted(fd: int) -> bool:
     if getuid is None:
         return True
     return st.st_uid == getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def read_trusted(path: Path, load: Callable[[IO[bytes]], _T]) -> Optional[_T]:
+    """``load(file)`` of the cache file ``path`` if it is :func:`trusted` (never through a
+    link); ``None`` when it is missing, not trusted, or ``load`` fails on it (a damaged or
+    foreign file: the caller builds the value the full way and rewrites it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not trusted(f.fileno()):
+            return None
+        try:
+            return load(f)
+        except Exception:
+            return None
 
 
 def key_material() -> Optional[bytes]:
@@ -141,17 +156,13 @@ _tried = False
 
 def read_lite_schema(material: bytes) -> Optional[Tuple[Any, Any]]:
     """The stored schema and core config made from ``material``, or ``None``."""
-    try:
-        fd = os.open(lite_schema_file(material), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    loaded = read_trusted(lite_schema_file(material), lambda f: _Unpickler(f).load())
+    if loaded is None:
         return None
-    with os.fdopen(fd, "rb") as f:
-        if not trusted(f.fileno()):
-            return None
-        try:
-            stored, schema, core_config = _Unpickler(f).load()
-        except Exception:  # damaged or foreign: the full way rewrites it
-            return None
+    try:
+        stored, schema, core_config = loaded
+    except (TypeError, ValueError):  # not what this module writes
+        return None
     if stored != material:
         return None
     return schema, core_config

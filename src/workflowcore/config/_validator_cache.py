@@ -39,7 +39,7 @@ from ._fast_validate import (
     key_material,
     lite_schema_file,
     read_lite_schema,
-    trusted,
+    read_trusted,
 )
 from .models import Config
 
@@ -65,17 +65,13 @@ def cache_file() -> Optional[Path]:
 
 
 def _read(path: Path) -> Optional[Tuple[Any, Any]]:
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    loaded = read_trusted(path, pickle.load)  # our own file: read_trusted checks it first
+    if loaded is None:
         return None
-    with os.fdopen(fd, "rb") as f:
-        if not trusted(f.fileno()):
-            return None
-        try:
-            schema, core_config = pickle.load(f)  # our own file, checked above
-        except Exception:  # a truncated or foreign file: rebuild (and overwrite) it
-            return None
+    try:
+        schema, core_config = loaded
+    except (TypeError, ValueError):  # a foreign file: rebuild (and overwrite) it
+        return None
     return schema, core_config
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
+from ..._paths import cache_dir
 from ...diagnostics import Diagnostic
 from .._files import read_bounded
 from .._yaml import DEFAULT_MAX_CHARS, parse_yaml
@@ -63,8 +64,7 @@ def default_user_store() -> Path:
     env = os.environ.get(ENV_USER_STORE)
     if env:
         return Path(env)
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "workflowcore" / "orbs"
+    return cache_dir() / "orbs"
 
 
 def parse_version(version: str) -> Optional[Tuple[int, int, int]]:
