@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ...errors import WorkspaceError
-from ..stores._archive import ArchiveWriter, extract_archive
+from ..stores._archive import extract_archive
 from ..stores.artifacts import Artifact
 from ..stores.cache import FileSystemCacheStore
 from ..stores.timings import TestTiming, TimingsStore
-from ..stores.workspace import expand_workspace_paths
+from ..stores.workspace import expand_workspace_paths, write_layer
 
 __all__ = [
     "Ask",
@@ -59,9 +59,7 @@ class WorkerWorkspace:
     def persist(self, run: str, job: str, root: Path, paths: Sequence[str]) -> List[str]:
         matched = expand_workspace_paths(Path(root), paths)
         buf = io.BytesIO()
-        with ArchiveWriter(buf, WorkspaceError) as writer:
-            for rel in matched:
-                writer.add_tree(Path(root), rel, what="persist_to_workspace path")
+        write_layer(buf, Path(root), matched)
         self.persisted.setdefault(job, []).append(buf.getvalue())
         return matched
 

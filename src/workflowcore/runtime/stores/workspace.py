@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Iterable, List, Protocol, Sequence, Tuple, runtime_checkable
+from typing import IO, Iterable, List, Protocol, Sequence, Tuple, runtime_checkable
 from urllib.parse import unquote
 
 from ...errors import WorkspaceError
@@ -47,6 +47,7 @@ __all__ = [
     "expand_workspace_paths",
     "node_key",
     "node_layers",
+    "write_layer",
 ]
 
 
@@ -200,9 +201,7 @@ class FileSystemWorkspaceStore:
         tmp = temp_sibling(final, ".tar")
         try:
             with open(tmp, "wb") as fh:
-                with ArchiveWriter(fh, WorkspaceError) as writer:
-                    for rel in matched:
-                        writer.add_tree(root, rel, what="persist_to_workspace path")
+                write_layer(fh, root, matched)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, final)
@@ -261,6 +260,15 @@ class FileSystemWorkspaceStore:
     def delete_run(self, run: str) -> None:
         """Remove every layer of ``run`` (retention clean-up)."""
         shutil.rmtree(self.root / path_component(run), ignore_errors=True)
+
+
+def write_layer(fh: IO[bytes], root: Path, matched: Sequence[str]) -> None:
+    """Write one workspace layer part: the ``matched`` paths under ``root`` (as
+    :func:`expand_workspace_paths` gives them), links stored as links. Shared by every
+    store, so a layer is the same archive wherever it is kept."""
+    with ArchiveWriter(fh, WorkspaceError) as writer:
+        for rel in matched:
+            writer.add_tree(root, rel, what="persist_to_workspace path")
 
 
 def _link_or_copy(src: str, dst: str) -> str:
