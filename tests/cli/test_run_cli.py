@@ -19,6 +19,9 @@ from typing import Any, Dict, List
 
 import pytest
 
+from tests.runtime._procs import alive
+
+from ..fanout import FAN, job_times
 from ..seed import clean, seed_blocks
 from ._repo import jobs_dir, make_repo, wfc, wfc_env
 
@@ -76,46 +79,13 @@ def test_seed_workspace_example(tmp_path: Path) -> None:
 
 # -- fan-out / fan-in ---------------------------------------------------------------------------
 
-FAN = """
-version: 2.1
-jobs:
-  build:
-    docker: [{image: cimg/base:stable}]
-    steps:
-      - run: echo "start $(date +%s.%N)"; echo "end $(date +%s.%N)"
-  test:
-    parameters: {n: {type: integer}}
-    docker: [{image: cimg/base:stable}]
-    steps:
-      - run: echo "start $(date +%s.%N)"; sleep 0.6; echo "end $(date +%s.%N)"
-  merge:
-    docker: [{image: cimg/base:stable}]
-    steps:
-      - run: echo "start $(date +%s.%N)"; echo "end $(date +%s.%N)"
-workflows:
-  fan:
-    jobs:
-      - build
-      - test: {name: t1, n: 1, requires: [build]}
-      - test: {name: t2, n: 2, requires: [build]}
-      - test: {name: t3, n: 3, requires: [build]}
-      - merge: {requires: [t1, t2, t3]}
-"""
-
-
-def _times(log: str) -> tuple[float, float]:
-    found = {line.split()[0]: float(line.split()[1]) for line in log.splitlines()
-             if line.startswith(("start ", "end "))}
-    return found["start"], found["end"]
-
-
 def test_fan_out_fan_in(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, FAN)
     proc = wfc(repo, "run", "--branch", "main", "--max-parallel", "3", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     [wf] = as_json(proc)["workflows"]
     assert set(statuses(wf).values()) == {"success"}
-    t = {name: _times(text) for name, text in logs(repo, wf["id"]).items()}
+    t = {name: job_times(text) for name, text in logs(repo, wf["id"]).items()}
     fan = ["t1", "t2", "t3"]
     assert all(t[name][0] >= t["build"][1] for name in fan)
     assert max(t[n][0] for n in fan) < min(t[n][1] for n in fan), "the tests did not overlap"
@@ -439,14 +409,6 @@ workflows:
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
 def test_resume_stops_what_a_sigkilled_run_left_running(tmp_path: Path) -> None:
     marker = tmp_path / "marker"
@@ -464,7 +426,7 @@ def test_resume_stops_what_a_sigkilled_run_left_running(tmp_path: Path) -> None:
             assert stream is not None
             stream.close()
     first = int(marker.read_text().split()[1])
-    assert _alive(first)  # the step outlived the killed run: an orphan
+    assert alive(first)  # the step outlived the killed run: an orphan
 
     [wf] = as_json(wfc(repo, "status", "--format", "json"))["workflows"]
     assert wf["interrupted"] is True and statuses(wf) == {"sleeper": "running"}
@@ -479,7 +441,7 @@ def test_resume_stops_what_a_sigkilled_run_left_running(tmp_path: Path) -> None:
     second = int(lines[1].split()[1])
     # the orphan was stopped before the job ran again: no overlap, it never finished
     assert lines == [f"start {first}", f"start {second}", f"end {second}"], lines
-    assert not _alive(first)
+    assert not alive(first)
 
 
 def test_cancel_from_another_process(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
+from tests.runtime._procs import alive
+
 from ..cli._repo import SRC, make_repo, wfc, wfc_env
 from .test_dask_scenarios import Env, statuses
 
@@ -168,14 +170,6 @@ workflows:
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_a_killed_client_leaves_no_job_running_on_the_workers(
         tmp_path: Path, processes: Dict[str, Any]) -> None:
     out = tmp_path / "out"
@@ -199,8 +193,8 @@ def test_a_killed_client_leaves_no_job_running_on_the_workers(
         proc.stdout.close()
     pid = int((out / "long.pid").read_text())
     deadline = time.monotonic() + 15
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    if _alive(pid):
+    if alive(pid):
         os.killpg(pid, signal.SIGKILL)
         pytest.fail("the job of a killed client kept running on its worker")

@@ -18,6 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
+from tests.runtime._procs import alive
 from workflowcore.config import load
 from workflowcore.planning import Trigger, plan
 from workflowcore.planning.plan import PlannedWorkflow
@@ -35,6 +36,7 @@ from workflowcore.runtime.stores import (
 from workflowcore.runtime.stores.timings import TimingsStore
 
 from ..cli._repo import make_repo
+from ..fanout import FAN, job_times
 from ..seed import clean, seed_blocks
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX-only")
@@ -115,45 +117,12 @@ def statuses(env: Env, workflow_id: str) -> Dict[str, str]:
 
 # -- fan-out / fan-in --------------------------------------------------------------------------
 
-FAN = """
-version: 2.1
-jobs:
-  build:
-    docker: [{image: cimg/base:stable}]
-    steps:
-      - run: echo "start $(date +%s.%N)"; echo "end $(date +%s.%N)"
-  test:
-    parameters: {n: {type: integer}}
-    docker: [{image: cimg/base:stable}]
-    steps:
-      - run: echo "start $(date +%s.%N)"; sleep 0.6; echo "end $(date +%s.%N)"
-  merge:
-    docker: [{image: cimg/base:stable}]
-    steps:
-      - run: echo "start $(date +%s.%N)"; echo "end $(date +%s.%N)"
-workflows:
-  fan:
-    jobs:
-      - build
-      - test: {name: t1, n: 1, requires: [build]}
-      - test: {name: t2, n: 2, requires: [build]}
-      - test: {name: t3, n: 3, requires: [build]}
-      - merge: {requires: [t1, t2, t3]}
-"""
-
-
-def _times(log: str) -> tuple[float, float]:
-    found = {line.split()[0]: float(line.split()[1]) for line in log.splitlines()
-             if line.startswith(("start ", "end "))}
-    return found["start"], found["end"]
-
-
 def test_fan_out_fan_in(make_env: Any) -> None:
     env = make_env(FAN)
     [record] = env.runner.run([env.planned()])
     assert record.status == "success"
     assert set(statuses(env, record.id).values()) == {"success"}
-    t = {name: _times(text) for name, text in env.logs(record.id).items()}
+    t = {name: job_times(text) for name, text in env.logs(record.id).items()}
     fan = ["t1", "t2", "t3"]
     assert all(t[name][0] >= t["build"][1] for name in fan)
     assert t["merge"][0] >= max(t[n][1] for n in fan)
@@ -350,15 +319,6 @@ workflows:
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}").exists() and "zombie" not in \
-        Path(f"/proc/{pid}/status").read_text()
-
-
 def test_live_output_and_cancel(make_env: Any, tmp_path: Path) -> None:
     pids = tmp_path / "pids"
     pids.mkdir()
@@ -388,9 +348,9 @@ def test_live_output_and_cancel(make_env: Any, tmp_path: Path) -> None:
     assert took < 20, "the canceled job was not stopped"
     pid = int((pids / "long.pid").read_text())
     deadline = time.monotonic() + 5
-    while _alive(pid) and time.monotonic() < deadline:
+    while alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(pid):
+    if alive(pid):
         os.kill(pid, signal.SIGKILL)
         pytest.fail("the remote job's process outlived its cancel")
     assert statuses(env, record.id)["talk"] == "success"

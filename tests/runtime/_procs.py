@@ -22,3 +22,12 @@ def pids_with(arg: str) -> List[int]:
         if arg.encode() in args and state != "Z":
             out.append(int(name))
     return out
+
+
+def alive(pid: int) -> bool:
+    """True while the process exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

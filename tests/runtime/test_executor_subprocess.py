@@ -12,6 +12,7 @@ from typing import Any, List
 
 import pytest
 from tests.runtime._jobenv import Env
+from tests.runtime._procs import alive
 
 from workflowcore.runtime._process import DETACHED_NOTE, MAX_LINE_BYTES
 from workflowcore.runtime.executor import JobRequest, JobResult
@@ -27,15 +28,6 @@ def env(tmp_path: Path) -> Env:
 
 def statuses(result: JobResult) -> List[str]:
     return [s.status for s in result.steps]
-
-
-def alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie waiting to be reaped."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
