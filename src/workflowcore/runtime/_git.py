@@ -177,12 +177,14 @@ def clone_checkout(source: Path, dest: Path, *, revision: Optional[str],
                    branch: Optional[str], tag: Optional[str],
                    private: Sequence[Path] = (), exclude: Sequence[Path] = (),
                    committed_only: bool = False) -> List[str]:
-    """Clone the repository at ``source`` into ``dest`` (missing or empty) and check out the
+    """Clone the repository whose work-tree root is ``source`` (callers check it with
+    :func:`is_repository_root`) into ``dest`` (missing or empty) and check out the
     trigger's commit; returns the lines for the job log. :class:`CheckoutError` when it
     cannot (not a repository, an unknown commit or tag, a non-empty ``dest``)."""
-    top = git_toplevel(source)
-    if top is None:
-        raise CheckoutError(f"{source} is not a git repository")
+    # the callers asked is_repository_root(source) already: no second `git rev-parse`
+    top = source
+    if not (top / ".git").exists():
+        raise CheckoutError(f"{source} is not the root of a git repository")
     if dest.exists() and any(dest.iterdir()) and not (dest / ".git").exists():
         raise CheckoutError(
             f"directory {dest} you are trying to checkout to is not empty and not a git "
