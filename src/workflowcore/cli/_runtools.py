@@ -36,6 +36,7 @@ from ..runtime.contexts import Context, load_contexts_file
 from ..runtime.events import Event, WorkflowStarted
 from ..runtime.executor import Executor
 from ..runtime.executors import SubprocessExecutor
+from ..runtime.executors.subprocess import job_images
 from ..runtime.runner import Runner
 from ..runtime.stores import (
     FileSystemArtifactStore,
@@ -379,15 +380,8 @@ def host_note(executor: str, workflows: Sequence[PlannedWorkflow]) -> Optional[s
 
 
 def _images(definition: Mapping[str, Any]) -> List[str]:
-    docker = definition.get("docker")
-    out: List[str] = []
-    if isinstance(docker, list):
-        out += [str(d["image"]) for d in docker if isinstance(d, dict) and d.get("image")]
-    for kind in ("machine", "macos"):
-        value = definition.get(kind)
-        if isinstance(value, dict) and value.get("image"):
-            out.append(f"{kind} image {value['image']}")
-    return out
+    return [image if kind == "docker" else f"{kind} image {image}"
+            for kind, image in job_images(definition) if kind != "windows"]
 
 
 def _announce_ids(event: Event, takeover: str = "resumed") -> None:

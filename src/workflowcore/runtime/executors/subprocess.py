@@ -53,7 +53,7 @@ from ..jobtools import HALT_MARKER, install_tools
 from ..steps import DEFAULT_SHELL, FALLBACK_SHELL, StepError, StepHost, run_steps
 from ._isolation import Isolation, probe_isolation
 
-__all__ = ["DEFAULT_INHERITED_ENV", "SubprocessExecutor"]
+__all__ = ["DEFAULT_INHERITED_ENV", "SubprocessExecutor", "job_images"]
 
 #: Host variables a job sees by default (plus every ``LC_*``).
 DEFAULT_INHERITED_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "USER",
@@ -168,18 +168,34 @@ class SubprocessExecutor(BaseExecutor):
                 remove_tree(job_root)
 
 
+def job_images(definition: Mapping[str, object]) -> List[Tuple[str, str]]:
+    """``(executor kind, image)`` for every image a job definition names (``docker:``
+    images in order, ``machine:``/``macos:``/``windows:`` images) — what the subprocess
+    executor does not use."""
+    out: List[Tuple[str, str]] = []
+    for kind in _EXECUTOR_KINDS:
+        value = definition.get(kind)
+        if kind == "docker" and isinstance(value, list):
+            out += [(kind, str(i.get("image"))) for i in value
+                    if isinstance(i, dict) and i.get("image")]
+        elif isinstance(value, dict) and value.get("image"):
+            out.append((kind, str(value["image"])))
+    return out
+
+
 def _executor_notes(definition: Mapping[str, object]) -> List[str]:
     notes: List[str] = []
+    images = job_images(definition)
     for kind in _EXECUTOR_KINDS:
         value = definition.get(kind)
         if value is None:
             continue
+        named = [image for k, image in images if k == kind]
         if kind == "docker" and isinstance(value, list):
-            images = [str(i.get("image")) for i in value if isinstance(i, dict) and i.get("image")]
-            what = (("docker image " if len(images) == 1 else "docker images ")
-                    + ", ".join(images)) if images else "docker images"
-        elif isinstance(value, dict) and value.get("image"):
-            what = f"{kind} image {value['image']}"
+            what = (("docker image " if len(named) == 1 else "docker images ")
+                    + ", ".join(named)) if named else "docker images"
+        elif named:
+            what = f"{kind} image {named[0]}"
         else:
             what = f"the {kind} executor"
         notes.append(f"{what} not used: the subprocess executor runs the steps on this machine")
