@@ -267,12 +267,14 @@ def _step_log(args: argparse.Namespace, state: State, record: WorkflowRunRecord)
 # -- commands that drive ---------------------------------------------------------------------
 
 def _with_runner(args: argparse.Namespace, action: Callable[[State, Runner, str], int],
-                 *, quiet_default: bool = False, takeover: str = "resumed") -> int:
+                 *, quiet_default: bool = False, takeover: str = "resumed",
+                 targets: Optional[Callable[[State], List[str]]] = None) -> int:
+    """Run ``action`` with a runner set up like the workflow run ``args.id`` was (or, with
+    ``targets``, like the first of the workflow runs it chooses)."""
     require_text(getattr(args, "actor", None), "--actor")  # stored in the run state
     state = open_state(args.state_dir, create=False)
     try:
-        run_id = resolve_id(state, args.id if isinstance(args.id, str) else
-                            rerun_targets(state, args)[0])
+        run_id = targets(state)[0] if targets is not None else resolve_id(state, args.id)
         record = state.store.get(run_id)
         contexts_path = stored_contexts_path(record, getattr(args, "contexts", None))
         runner = build_runner(
@@ -377,8 +379,14 @@ def rerun_targets(state: State, args: argparse.Namespace) -> List[str]:
 
 
 def _rerun(args: argparse.Namespace) -> int:
+    chosen: List[str] = []
+
+    def choose(state: State) -> List[str]:
+        chosen[:] = rerun_targets(state, args)
+        return chosen
+
     def action(state: State, runner: Runner, run_id: str) -> int:
-        targets = rerun_targets(state, args)
+        targets = chosen
         overrides: Dict[str, Optional[str]] = {}
         if args.executor:
             overrides["executor"] = args.executor
@@ -404,7 +412,7 @@ def _rerun(args: argparse.Namespace) -> int:
             for record in records:
                 sys.stdout.write(format_workflow_text(record, _STEPS.of(record.id)))
         return exit_code_for(records)
-    return _with_runner(args, action)
+    return _with_runner(args, action, targets=choose)
 
 
 def _resume(args: argparse.Namespace) -> int:
