@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 from typing import Dict, List, Sequence, Set, Tuple
 
+from .nodes import parallelism_of
 from .plan import PlannedJob, PlannedWorkflow
 
 __all__ = ["shared_directories"]
@@ -37,10 +38,9 @@ def _ancestors(wf: PlannedWorkflow) -> Dict[str, Set[str]]:
 
 
 def _parallelism(job: PlannedJob) -> int:
-    value = (job.definition or {}).get("parallelism", 1)
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return parallelism_of(job.definition)
+    except ValueError:  # the job fails before it runs (runtime/parallelism.py)
         return 1
 
 
