@@ -7,6 +7,7 @@ machine's load."""
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import pickle
@@ -70,6 +71,69 @@ def test_validate_imports_neither_the_runtime_nor_the_planner(tmp_path: Path) ->
     got = _imported_by(["validate", str(tmp_path / "c20.yml")], env)
     assert got["rc"] == 0
     assert set(got["mods"]) == {"yaml", "workflowcore.config", "workflowcore.reporting"}
+
+
+#: What a valid config's cold validate does without (docs/dev/cold-start.md): pydantic-core's
+#: package (only its compiled module), dataclasses (and inspect), pathlib, the orb store
+#: for a config that imports no orb, and what only a finding, a help text or another format
+#: needs.
+NOT_ON_THE_COLD_PATH = (
+    "pydantic", "pydantic_core", "pydantic_core.core_schema", "typing_extensions",
+    "dataclasses", "inspect", "pathlib", "shutil", "json", "difflib",
+    "workflowcore.config.orbs.store", "workflowcore.reporting.rules", "workflowcore._docs")
+
+
+def test_a_valid_config_is_checked_without_the_slow_imports(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    # a `defaults:` key of anchors: unknown at the top level, and no typo of a known key
+    config.write_text("version: 2.1\ndefaults: &d\n  docker: [{image: python:3}]\n"
+                      + CONFIG_21.split("\n", 1)[1].replace("    docker: [{image: python:3}]\n",
+                                                             "    <<: *d\n")
+                      + "      - deploy:\n          filters: {branches: {only: /rel-.*/}}\n"
+                        "          requires: [build]\n", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "jobs: [build]\n", "jobs:\n      - build\n").replace(
+        "    steps: [checkout]\n", "    steps: [checkout]\n  deploy:\n    <<: *d\n"
+                                   "    steps: [checkout]\n"), encoding="utf-8")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    code = ("import sys\nfrom workflowcore.cli.main import main\n"
+            "try:\n    rc = main(sys.argv[1:])\nexcept SystemExit as e:\n    rc = e.code\n"
+            f"print(repr({{'rc': rc, 'mods': [m for m in {NOT_ON_THE_COLD_PATH!r} "
+            "if m in sys.modules], 'core': 'pydantic_core._pydantic_core' in sys.modules}))\n")
+    run = [sys.executable, "-c", code, "validate", str(config)]
+    subprocess.run(run, capture_output=True, check=True, env=env)  # builds the schema caches
+    out = subprocess.run(run, capture_output=True, text=True, check=True, env=env).stdout
+    got = ast.literal_eval(out.strip().splitlines()[-1])
+    assert got == {"rc": 0, "mods": [], "core": True}, out
+
+
+def test_pydantic_core_loaded_alone_is_the_module_pydantic_uses_later() -> None:
+    """config/_core_module.py loads the compiled module without the package; a later
+    ``import pydantic`` (a host that uses pydantic too) must find and use that module."""
+    code = ("import sys\nfrom workflowcore.config._core_module import pydantic_core_module\n"
+            "m = pydantic_core_module()\nassert 'pydantic_core' not in sys.modules\n"
+            "assert m.__name__ == 'pydantic_core._pydantic_core'\n"
+            "import pydantic, pydantic_core\n"
+            "assert pydantic_core._pydantic_core is m\n"
+            "assert pydantic_core.SchemaValidator is m.SchemaValidator\n"
+            "assert pydantic_core_module() is m\n"
+            "class M(pydantic.BaseModel):\n    n: int\n"
+            "assert M(n='3').n == 3\n"
+            "try:\n    M(n='x')\nexcept pydantic.ValidationError as e:\n"
+            "    assert isinstance(e, m.ValidationError)\nelse:\n    raise AssertionError\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "ok"
+
+
+def test_pydantic_core_already_imported_is_used_as_it_is() -> None:
+    code = ("import pydantic_core\nfrom workflowcore.config._core_module import "
+            "pydantic_core_module\nassert pydantic_core_module().SchemaValidator is "
+            "pydantic_core.SchemaValidator\nprint('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "ok"
 
 
 def _sub_commands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:  # type: ignore[type-arg]

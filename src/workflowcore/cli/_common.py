@@ -27,14 +27,14 @@ def err(message: str, stream: TextIO | None = None) -> None:
     print(f"workflowcore: {message}", file=stream or sys.stderr)
 
 
-_SIZE = re.compile(r"\s*([0-9]+)\s*([KMG]?)i?B?\s*\Z", re.IGNORECASE)
+_SIZE = r"\s*([0-9]+)\s*([KMG]?)i?B?\s*\Z"  # compiled when a size is given
 _UNIT = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
 
 def byte_size(text: str) -> int:
     """An argparse type: ``4096``, ``64K``, ``200M``, ``1G`` (powers of 1024; ``MiB`` and
     ``MB`` are read the same), at least 1."""
-    m = _SIZE.match(text)
+    m = re.match(_SIZE, text, re.IGNORECASE)
     value = int(m.group(1)) * _UNIT[m.group(2).upper()] if m else 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a size in bytes such as 4096, 64K or "

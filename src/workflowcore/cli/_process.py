@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from typing import Any, Dict, List
 
 from .._compile import compile as compile_config
@@ -110,9 +109,9 @@ def _missing_orbs_are_errors(compiled: CompileResult,
         said.add(ref)
         jobs = users.get(ref, [])
         shown = ", ".join(jobs[:5]) + (f" and {len(jobs) - 5} more" if len(jobs) > 5 else "")
-        out.append(replace(d, severity=Severity.ERROR, hint=hint,
-                           message=f"Orb '{ref}' is not available offline, and job(s) {shown} "
-                                   "need it: the processed config cannot be printed"))
+        out.append(d.replace(severity=Severity.ERROR, hint=hint,
+                             message=f"Orb '{ref}' is not available offline, and job(s) "
+                                     f"{shown} need it: the processed config cannot be printed"))
     for ref in sorted(needed - said):  # not announced by the compiler (a nested import)
         out.append(Diagnostic(code="orb-unavailable", path=compiled_path(diagnostics),
                               message=f"Orb '{ref}' is not available offline, and jobs "

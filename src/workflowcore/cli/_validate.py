@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, TextIO
 
 from ._common import EXIT_FAILED, EXIT_OK, UsageError, err
@@ -136,15 +135,15 @@ def _discover_config() -> str:
     the top of a git work tree), as a path relative to here so diagnostics are clickable."""
     from ..config.project import CONFIG_NAME, find_config, project_root
 
-    here = Path.cwd()
+    here = os.getcwd()
     found = find_config(here)
     if found is not None:
         return _shown(found)
     root = project_root(here)
     where = (f"in {_shown(here)} or its parents up to the git work tree's top "
              f"{_shown(root)}" if root is not None else f"in {_shown(here)} or its parents")
-    yaml_ext = next((d / ".circleci" / "config.yaml" for d in [here, *here.parents]
-                     if (d / ".circleci" / "config.yaml").is_file()), None)
+    yaml_ext = next((c for c in (os.path.join(d, ".circleci", "config.yaml")
+                                 for d in _with_parents(here)) if os.path.isfile(c)), None)
     if yaml_ext is not None:
         raise UsageError(f"no {CONFIG_NAME} {where}; {_shown(yaml_ext)} exists, but CircleCI "
                          "reads only config.yml: rename it")
@@ -152,7 +151,14 @@ def _discover_config() -> str:
                      f"(workflowcore validate PATH), or '-' to read standard input")
 
 
-def _shown(path: Path) -> str:
+def _with_parents(path: str) -> List[str]:
+    out = [path]
+    while os.path.dirname(out[-1]) != out[-1]:
+        out.append(os.path.dirname(out[-1]))
+    return out
+
+
+def _shown(path: str) -> str:
     """``path`` relative to the current directory (``.`` for itself)."""
     try:
         return os.path.relpath(path)
@@ -188,14 +194,14 @@ class _Settings:
 
     def __init__(self, disabled: bool) -> None:
         self.disabled = disabled
-        self.read: Dict[Path, ProjectSettings] = {}
+        self.read: Dict[str, ProjectSettings] = {}
 
     def for_config(self, config: Optional[str]) -> ProjectSettings:
         from ..config.project import ProjectSettings, SettingsError, find_settings, read_settings
 
         if self.disabled:
             return ProjectSettings()
-        start = Path.cwd() if config is None else Path(os.path.abspath(config)).parent
+        start = os.getcwd() if config is None else os.path.dirname(os.path.abspath(config))
         found = find_settings(start)
         if found is None:
             return ProjectSettings()

@@ -15,10 +15,9 @@ import contextlib
 import importlib
 import os
 import sys
-from typing import Collection, Dict, Sequence, Tuple
+from typing import Any, Collection, Dict, Sequence, Tuple
 
 from .. import __version__
-from .._docs import docs_dir
 from ._common import EXIT_USAGE, UsageError, err
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -44,21 +43,60 @@ COMMANDS: Dict[str, Tuple[str, str]] = {
 }
 
 
+def _columns() -> int:
+    """``shutil.get_terminal_size().columns`` (``COLUMNS``, else the terminal, else 80)
+    without importing shutil, which argparse's formatter does for every ``add_argument``
+    (with ``bz2`` and ``lzma``: ~1.5 ms of each cold start, docs/dev/cold-start.md)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _columns() - 2 if width is None else width)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse exits with 2 on bad usage, which is our usage exit code too."""
+    """argparse exits with 2 on bad usage, which is our usage exit code too. The epilog
+    naming the installed documentation is added when help is printed (finding the folder
+    is file system work a command that prints no help does not need)."""
+
+    def __init__(self, *args: Any, docs_epilog: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._docs_epilog = docs_epilog
+
+    def format_help(self) -> str:
+        if self._docs_epilog:
+            from .._docs import docs_dir
+
+            docs = docs_dir()
+            if docs is not None:
+                self.epilog = (f"{self.epilog} The documentation (the docs/*.md pages named "
+                               f"in help texts and messages: cli.md, diagnostics.md, ...) is "
+                               f"installed in {docs}.")
+            self._docs_epilog = False
+        return super().format_help()
 
 
 def build_parser(commands: Collection[str] | None = None) -> argparse.ArgumentParser:
     """The command line. ``commands``: the sub-commands registered in full, their modules
     imported (default: all of them); every other one is a stub that only lists its name and
     help, enough for ``workflowcore --help``."""
-    docs = docs_dir()
     parser = _Parser(prog="workflowcore",
                      description="Read, check, plan and run CircleCI workflow configs offline.",
-                     epilog="Run 'workflowcore COMMAND --help' for a command's options. "
-                            + (f"The documentation (the docs/*.md pages named in help texts "
-                               f"and messages: cli.md, diagnostics.md, ...) is installed in "
-                               f"{docs}." if docs is not None else ""))
+                     epilog="Run 'workflowcore COMMAND --help' for a command's options.",
+                     docs_epilog=True)
     parser.add_argument("--version", action="version", version=f"workflowcore {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

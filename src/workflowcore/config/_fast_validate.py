@@ -24,17 +24,21 @@ global name at all: model classes and functions come in as names from a fixed ta
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import pickle
 import stat
 import sys
 import zlib
-from pathlib import Path
-from typing import IO, Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from importlib.machinery import PathFinder
+from typing import IO, Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
-from .._paths import cache_dir
+from .._paths import cache_dir, cache_path
+
+try:  # the C unpickler itself: pickle.py around it is ~1 ms of a cold start to import
+    from _pickle import Unpickler, UnpicklingError
+except ImportError:  # pragma: no cover - an interpreter without the C accelerator
+    from pickle import Unpickler, UnpicklingError
 from . import _discriminators
+from ._core_module import pydantic_core_module
 
 __all__ = ["SCHEMA_FUNCTIONS", "cache_dir", "key_material", "lite_schema_file",
            "read_lite_schema", "read_trusted", "trusted", "validates_quietly"]
@@ -65,7 +69,8 @@ def trusted(fd: int) -> bool:
     return st.st_uid == getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def read_trusted(path: Path, load: Callable[[IO[bytes]], _T]) -> Optional[_T]:
+def read_trusted(path: Union[str, os.PathLike[str]],
+                 load: Callable[[IO[bytes]], _T]) -> Optional[_T]:
     """``load(file)`` of the cache file ``path`` if it is :func:`trusted` (never through a
     link); ``None`` when it is missing, not trusted, or ``load`` fails on it (a damaged or
     foreign file: the caller builds the value the full way and rewrites it)."""
@@ -86,27 +91,35 @@ def key_material() -> Optional[bytes]:
     """What the schema is made from: the sources of the models and of what they call, and
     the versions of pydantic (its ``version.py``, read without importing pydantic),
     pydantic-core and Python. ``None``: one of them cannot be read, nothing is cached."""
-    import pydantic_core
-
-    here = Path(__file__).parent
+    here = os.path.dirname(__file__)
     try:
-        spec = importlib.util.find_spec("pydantic")
+        spec = PathFinder.find_spec("pydantic")
+        if spec is None:  # installed through another finder (importlib.util is ~3 ms)
+            import importlib.util
+
+            spec = importlib.util.find_spec("pydantic")
         if spec is None or spec.origin is None:
             return None
-        parts = [(here / name).read_bytes()
+        parts = [_read_bytes(os.path.join(here, name))
                  for name in ("models.py", "_discriminators.py", "_vocabulary.py")]
-        parts.append(Path(spec.origin).with_name("version.py").read_bytes())
+        parts.append(_read_bytes(os.path.join(os.path.dirname(spec.origin), "version.py")))
     except (OSError, ValueError, TypeError):
         return None
-    parts += [x.encode() for x in (_FORMAT, pydantic_core.__version__, sys.version)]
+    version = pydantic_core_module().__version__
+    parts += [x.encode() for x in (_FORMAT, version, sys.version)]
     return b"\0\0".join(parts)
 
 
-def lite_schema_file(material: bytes) -> Path:
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def lite_schema_file(material: bytes) -> str:
     """The file for ``material``; its name tells versions apart cheaply (CRC-32: hashlib
     costs ~3 ms to import), the material stored inside decides."""
     crc = zlib.crc32(material)
-    return cache_dir() / f"pydantic-core-schema-{crc:08x}-{len(material):x}.pickle"
+    return os.path.join(cache_path(), f"pydantic-core-schema-{crc:08x}-{len(material):x}.pickle")
 
 
 class _Node:
@@ -123,7 +136,7 @@ class _Node:
     reported: bool = False
 
 
-class _Unpickler(pickle.Unpickler):
+class _Unpickler(Unpickler):
     """Resolves model classes and schema functions by name only, never a global."""
 
     def __init__(self, file: IO[bytes]) -> None:
@@ -144,10 +157,10 @@ class _Unpickler(pickle.Unpickler):
             return SCHEMA_FUNCTIONS[pid[1]]
         if isinstance(pid, tuple) and len(pid) == 2 and pid[0] == "unused":
             return None  # a JSON-schema hook of pydantic's, in metadata validation ignores
-        raise pickle.UnpicklingError(f"not part of a schema: {pid!r}")
+        raise UnpicklingError(f"not part of a schema: {pid!r}")
 
     def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"not part of a schema: {module}.{name}")
+        raise UnpicklingError(f"not part of a schema: {module}.{name}")
 
 
 _validator: Any = None
@@ -169,8 +182,7 @@ def read_lite_schema(material: bytes) -> Optional[Tuple[Any, Any]]:
 
 
 def _load_validator() -> Any:
-    from pydantic_core import SchemaValidator
-
+    SchemaValidator = pydantic_core_module().SchemaValidator
     material = key_material()
     stored = read_lite_schema(material) if material is not None else None
     if stored is None:
@@ -209,8 +221,7 @@ def validates_quietly(data: Any) -> bool:
         _validator = _load_validator()
     if _validator is None:
         return False
-    from pydantic_core import ValidationError
-
+    ValidationError = pydantic_core_module().ValidationError
     try:
         result = _validator.validate_python(data)
     except ValidationError:

@@ -159,7 +159,7 @@ def _write_lite(schema: Any, core_config: Any) -> None:
             (material, schema, core_config))
     except (pickle.PicklingError, TypeError, AttributeError):
         return
-    _write_bytes(lite_schema_file(material), buf.getvalue())
+    _write_bytes(Path(lite_schema_file(material)), buf.getvalue())
 
 
 def config_validator() -> Any:

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, NamedTuple
 
 import yaml
 from yaml import events as ev
@@ -126,13 +125,12 @@ _LINE_START_RE = re.compile(r"^[ \t]*(?:-[ \t]+)*$")
 MAX_COLON_REPAIRS = 16
 
 
-@dataclass
-class YamlResult:
+class YamlResult(NamedTuple):
     """Plain data (``None`` when the text could not be read), positions, and diagnostics."""
 
     data: Any
     source_map: SourceMap
-    diagnostics: List[Diagnostic] = field(default_factory=list)
+    diagnostics: List[Diagnostic]
     #: Text after invisible indentation characters were replaced by spaces.
     text: str = ""
 

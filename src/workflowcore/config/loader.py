@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import codecs
 import os
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .._gc import gc_paused
+from .._record import Record
 from ..diagnostics import Diagnostic, Findings, Severity, sort_diagnostics
 from ..errors import ConfigError
 from ._files import FileTooLargeError, decode_utf8, read_bounded
@@ -37,21 +37,25 @@ if TYPE_CHECKING:
 __all__ = ["LoadResult", "load", "load_file", "load_file_or_raise", "load_or_raise"]
 
 
-@dataclass
-class LoadResult(Findings):
+class LoadResult(Findings, Record):
     """A loaded config and everything found wrong with it.
 
     ``config`` is the validated model, or ``None`` when the file could not be read or does
     not fit the schema. ``data`` is the plain data (useful even when the schema failed),
-    ``source_map`` locates any part of it in the file.
+    ``source_map`` locates any part of it in the file. ``compiled`` is the lint-mode
+    compilation of a 2.1 config (``None`` for 2.0 or unreadable input).
     """
 
-    config: Config | None
-    data: Any
-    source_map: SourceMap
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    #: the lint-mode compilation of a 2.1 config (``None`` for 2.0 or unreadable input)
-    compiled: CompileResult | None = None
+    __slots__ = ("config", "data", "source_map", "diagnostics", "compiled")
+
+    def __init__(self, config: Config | None, data: Any, source_map: SourceMap,
+                 diagnostics: list[Diagnostic] | None = None,
+                 compiled: CompileResult | None = None) -> None:
+        self.config = config
+        self.data = data
+        self.source_map = source_map
+        self.diagnostics: list[Diagnostic] = [] if diagnostics is None else diagnostics
+        self.compiled = compiled
 
     @property
     def path(self) -> str:

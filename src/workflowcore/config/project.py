@@ -16,18 +16,19 @@ Settings (docs/cli.md, "Suppressions and configuration")::
 
 TOML is read with the standard library's ``tomllib`` (Python 3.11+), else ``tomli`` when it is
 installed; with neither, the file is skipped with a warning rather than half-read.
+
+Paths are strings (``os.path``), not ``pathlib``: ``validate`` imports this module on every
+cold start, and pathlib (with ``urllib.parse`` and ``ipaddress``) is ~2 ms of it
+(docs/dev/cold-start.md). Functions take any path-like.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import os
 import re
-from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, Iterator, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterator, Mapping, NamedTuple, Optional, Tuple, Union
 
 __all__ = [
     "CONFIG_NAME",
@@ -42,8 +43,10 @@ __all__ = [
     "read_settings",
 ]
 
+StrPath = Union[str, "os.PathLike[str]"]
+
 #: Where CircleCI reads a project's config (it reads no other name).
-CONFIG_NAME = Path(".circleci") / "config.yml"
+CONFIG_NAME = os.path.join(".circleci", "config.yml")
 #: Severities ``severity-threshold`` takes, most severe first.
 THRESHOLDS = ("error", "warning", "info")
 #: Severities ``fail-on`` takes.
@@ -52,77 +55,79 @@ SETTINGS_KEYS = ("ignore", "fail-on", "severity-threshold")
 _DEDICATED = ".workflowcore.toml"
 _PYPROJECT = "pyproject.toml"
 # `[tool.workflowcore]`, `[tool.workflowcore.sub]` or a dotted `tool.workflowcore.key = ...`
-_OUR_TABLE = re.compile(r"^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*workflowcore[ \t]*[\].]"
-                        r"|tool[ \t]*\.[ \t]*workflowcore[ \t]*\.)", re.M)
+# (compiled on first use, by re's cache: most projects have no pyproject.toml to test)
+_OUR_TABLE = (r"^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*workflowcore[ \t]*[\].]"
+              r"|tool[ \t]*\.[ \t]*workflowcore[ \t]*\.)")
 
 
 class SettingsError(ValueError):
     """A settings file that cannot be used; the message names the file, the key and the fix."""
 
 
-@dataclass(frozen=True)
-class ProjectSettings:
+class ProjectSettings(NamedTuple):
     """What a settings file says (``path`` is ``None`` when there is none). ``warnings``
     are things to tell the user that do not stop the command (a file that was skipped)."""
 
-    path: Optional[Path] = None
+    path: Optional[str] = None
     ignore: Tuple[str, ...] = ()
     fail_on: Optional[str] = None
     severity_threshold: Optional[str] = None
     warnings: Tuple[str, ...] = ()
 
 
-def _upwards(start: Path) -> Iterator[Path]:
+def _upwards(start: StrPath) -> Iterator[str]:
     """``start`` (made absolute) and its parents, up to and including the top of the git
     work tree that holds it, or the filesystem root."""
-    here = Path(os.path.abspath(start))
+    here = os.path.abspath(start)
     while True:
         yield here
-        if (here / ".git").exists() or here.parent == here:
+        parent = os.path.dirname(here)
+        if os.path.exists(os.path.join(here, ".git")) or parent == here:
             return
-        here = here.parent
+        here = parent
 
 
-def project_root(start: Path) -> Optional[Path]:
+def project_root(start: StrPath) -> Optional[str]:
     """The top of the git work tree holding ``start``, if any."""
     for d in _upwards(start):
-        if (d / ".git").exists():
+        if os.path.exists(os.path.join(d, ".git")):
             return d
     return None
 
 
-def find_config(start: Path) -> Optional[Path]:
+def find_config(start: StrPath) -> Optional[str]:
     """``.circleci/config.yml`` of ``start`` or of the nearest parent that has one, not
     above the git work tree's top; ``None`` when there is none."""
     for d in _upwards(start):
-        candidate = d / CONFIG_NAME
-        if candidate.is_file():
+        candidate = os.path.join(d, CONFIG_NAME)
+        if os.path.isfile(candidate):
             return candidate
     return None
 
 
-def find_settings(start: Path) -> Optional[Path]:
+def find_settings(start: StrPath) -> Optional[str]:
     """The settings file that applies to ``start``: in the nearest directory (``start``, then
     its parents, not above the git work tree's top) holding ``.workflowcore.toml`` or a
     ``pyproject.toml`` with a ``[tool.workflowcore]`` table (``.workflowcore.toml`` first)."""
     for d in _upwards(start):
-        dedicated = d / _DEDICATED
-        if dedicated.is_file():
+        dedicated = os.path.join(d, _DEDICATED)
+        if os.path.isfile(dedicated):
             return dedicated
-        pyproject = d / _PYPROJECT
-        if pyproject.is_file() and _mentions_us(pyproject):
+        pyproject = os.path.join(d, _PYPROJECT)
+        if os.path.isfile(pyproject) and _mentions_us(pyproject):
             return pyproject
     return None
 
 
-def _mentions_us(pyproject: Path) -> bool:
+def _mentions_us(pyproject: str) -> bool:
     """Whether a ``pyproject.toml`` may hold our table: a text test first, so the many that
     do not are neither parsed nor blamed for TOML errors that are not ours to report."""
     try:
-        text = pyproject.read_text(encoding="utf-8", errors="replace")
+        with open(pyproject, encoding="utf-8", errors="replace") as f:
+            text = f.read()
     except OSError:
         return False
-    return "workflowcore" in text and _OUR_TABLE.search(text) is not None
+    return "workflowcore" in text and re.search(_OUR_TABLE, text, re.M) is not None
 
 
 def _toml() -> Optional[ModuleType]:
@@ -134,10 +139,11 @@ def _toml() -> Optional[ModuleType]:
     return None
 
 
-def read_settings(path: Path, shown: Optional[str] = None) -> ProjectSettings:
+def read_settings(path: StrPath, shown: Optional[str] = None) -> ProjectSettings:
     """Read a settings file; :class:`SettingsError` for one that is not valid TOML or holds
     an unknown key or a bad value. ``shown`` is how messages name the file."""
-    name = shown or str(path)
+    path = os.fspath(path)
+    name = shown or path
     toml = _toml()
     if toml is None:
         return ProjectSettings(warnings=(
@@ -153,7 +159,7 @@ def read_settings(path: Path, shown: Optional[str] = None) -> ProjectSettings:
     tool = doc.get("tool")
     table = tool.get("workflowcore") if isinstance(tool, dict) else None
     where = f"{name}: [tool.workflowcore]"
-    if path.name == _DEDICATED:
+    if os.path.basename(path) == _DEDICATED:
         if table is None:
             table, where = doc, name
         elif set(doc) - {"tool"}:
@@ -167,9 +173,11 @@ def read_settings(path: Path, shown: Optional[str] = None) -> ProjectSettings:
     return _settings(path, table, where)
 
 
-def _settings(path: Path, table: Mapping[str, Any], where: str) -> ProjectSettings:
+def _settings(path: str, table: Mapping[str, Any], where: str) -> ProjectSettings:
     for key in table:
         if key not in SETTINGS_KEYS:
+            import difflib  # only for a misspelt key
+
             near = difflib.get_close_matches(key, SETTINGS_KEYS, n=1)
             fix = f"did you mean '{near[0]}'?" if near else \
                 f"the settings are {', '.join(SETTINGS_KEYS)}"

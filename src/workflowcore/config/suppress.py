@@ -30,12 +30,11 @@ silenced: a config nobody could check must not come out "valid".
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
+from .._record import Record
 from ..diagnostics import Diagnostic, Severity, sort_diagnostics
 
 __all__ = [
@@ -55,13 +54,15 @@ UNSUPPRESSIBLE = frozenset({"yaml-syntax", "yaml-encoding", "yaml-too-large", "y
                             "yaml-alias-bomb"})
 _OWN_CODES = ("suppression-unused", "suppression-invalid")
 _KINDS = ("", "-next-line", "-start", "-end", "-file")
+# The patterns are compiled on first use (re caches them): a file without a directive,
+# most of them, never needs them, and compiling them is ~0.5 ms of a cold start.
 # YAML 1.1 line breaks, as libyaml counts lines (diagnostic line numbers come from it).
-_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+_BREAK = r"\r\n|[\r\n\x85\u2028\u2029]"
 # `#` that starts a comment (line start or after a blank), then the directive word.
-_DIRECTIVE = re.compile(r"(?:^|(?<=[ \t]))#[ \t]*(cci-ignore[A-Za-z0-9_-]*)(.*)")
-_CODE_TOKEN = re.compile(r"[^\s,]+")
+_DIRECTIVE = r"(?:^|(?<=[ \t]))#[ \t]*(cci-ignore[A-Za-z0-9_-]*)(.*)"
+_CODE_TOKEN = r"[^\s,]+"
 # Where a reason starts: ` -- why` or `: why` (codes hold neither).
-_REASON = re.compile(r"(?:^|\s)--(?:\s|$)|:(?:\s|$)")
+_REASON = r"(?:^|\s)--(?:\s|$)|:(?:\s|$)"
 
 
 class Directive(NamedTuple):
@@ -85,14 +86,18 @@ class Suppressed(NamedTuple):
     justification: Optional[str]
 
 
-@dataclass
-class SuppressionResult:
+class SuppressionResult(Record):
     """``kept``: findings still reported; ``suppressed``: those silenced; ``problems``: the
     ``suppression-unused``/``suppression-invalid`` warnings about the comments themselves."""
 
-    kept: List[Diagnostic] = field(default_factory=list)
-    suppressed: List[Suppressed] = field(default_factory=list)
-    problems: List[Diagnostic] = field(default_factory=list)
+    __slots__ = ("kept", "suppressed", "problems")
+
+    def __init__(self, kept: Optional[List[Diagnostic]] = None,
+                 suppressed: Optional[List[Suppressed]] = None,
+                 problems: Optional[List[Diagnostic]] = None) -> None:
+        self.kept: List[Diagnostic] = [] if kept is None else kept
+        self.suppressed: List[Suppressed] = [] if suppressed is None else suppressed
+        self.problems: List[Diagnostic] = [] if problems is None else problems
 
 
 def apply_suppressions(diagnostics: Sequence[Diagnostic], text: str,
@@ -164,7 +169,7 @@ def _parse(text: str, path: str) -> Tuple[List[Directive], List[Diagnostic], _Do
     for line0 in lines0:
         start = doc.comment_start(line0)
         # the first directive in the line's comment; a `#` before the comment is in a scalar
-        m = None if start is None else _DIRECTIVE.search(doc.lines[line0], start)
+        m = None if start is None else re.compile(_DIRECTIVE).search(doc.lines[line0], start)
         if m is None:
             continue
         col0 = m.start()
@@ -172,6 +177,8 @@ def _parse(text: str, path: str) -> Tuple[List[Directive], List[Diagnostic], _Do
         suffix = word[len("cci-ignore"):]
         end_col = len(doc.lines[line0].rstrip()) + 1
         if suffix not in _KINDS:
+            import difflib  # only for a misspelt directive
+
             near = difflib.get_close_matches(word, [f"cci-ignore{k}" for k in _KINDS], n=1)
             problems.append(Diagnostic(
                 code="suppression-invalid",
@@ -182,11 +189,11 @@ def _parse(text: str, path: str) -> Tuple[List[Directive], List[Diagnostic], _Do
                 "the forms are cci-ignore, cci-ignore-next-line, cci-ignore-start/-end and "
                 "cci-ignore-file"))
             continue
-        cut = _REASON.search(rest)
+        cut = re.search(_REASON, rest)
         codes_part = rest if cut is None else rest[:cut.start()]
         reason = None if cut is None else rest[cut.end():].strip() or None
         patterns = tuple((t.group().lower(), m.start(2) + t.start() + 1)
-                         for t in _CODE_TOKEN.finditer(codes_part))
+                         for t in re.finditer(_CODE_TOKEN, codes_part))
         directives.append(Directive(
             kind=suffix[1:] or "line", line=line0 + 1, column=col0 + 1, end_column=end_col,
             patterns=patterns, reason=reason))
@@ -201,7 +208,7 @@ class _Document:
         if text.startswith("\ufeff"):  # libyaml's columns do not count the byte-order mark
             text = text[1:]
         self.text = text
-        self.lines = _BREAK.split(text)
+        self.lines = re.split(_BREAK, text)
         self.spans: Optional[_ScalarSpans] = None
 
     def scan(self, last_line0: int) -> None:

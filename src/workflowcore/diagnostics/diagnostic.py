@@ -8,8 +8,7 @@ compared in tests. The canonical one-line form is ``path:line:col: severity: mes
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import Any, Iterable, List, Sequence
+from typing import Any, Iterable, List, NamedTuple, Sequence
 
 from .position import Position, Span
 
@@ -30,34 +29,49 @@ class Severity(str, enum.Enum):
 _SEVERITY_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class _Fields(NamedTuple):
+    code: str
+    message: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    hint: str | None
+    related: tuple[str, ...]
+
+
+class Diagnostic(_Fields):
     """One finding about a config, positioned in its source.
 
     ``code`` is a stable kebab-case identifier (``requires-unknown``); tools key on it, so it
     never changes meaning. ``hint`` says how to fix the problem when that is not obvious from
     the message. ``line``/``column`` are 1-based; ``end_line``/``end_column`` point just past
     the span (exclusive), so a one-character span has ``end_column == column + 1``.
+
+    An immutable named tuple (not a dataclass: creating dataclasses costs a cold
+    ``workflowcore validate`` ~18 ms, docs/dev/cold-start.md); :meth:`replace` makes a
+    changed copy, as ``dataclasses.replace`` did.
     """
 
-    code: str
-    message: str
-    severity: Severity = Severity.ERROR
-    path: str = "<string>"
-    line: int = 1
-    column: int = 1
-    end_line: int = 0
-    end_column: int = 0
-    hint: str | None = None
-    related: tuple[str, ...] = field(default=())
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
+    def __new__(cls, code: str, message: str, severity: Severity = Severity.ERROR,
+                path: str = "<string>", line: int = 1, column: int = 1, end_line: int = 0,
+                end_column: int = 0, hint: str | None = None,
+                related: tuple[str, ...] = ()) -> Diagnostic:
         # An absent end means "just this character": keeps every diagnostic renderable.
-        if self.end_line < self.line or (
-            self.end_line == self.line and self.end_column <= self.column
-        ):
-            object.__setattr__(self, "end_line", self.line)
-            object.__setattr__(self, "end_column", self.column + 1)
+        if end_line < line or (end_line == line and end_column <= column):
+            end_line, end_column = line, column + 1
+        return super().__new__(cls, code, message, severity, path, line, column, end_line,
+                               end_column, hint, related)
+
+    def replace(self, **changes: Any) -> Diagnostic:
+        """A copy with ``changes``; the end is normalised again, as on creation."""
+        return Diagnostic(**{**self._asdict(), **changes})
+
+    _replace = replace
 
     @property
     def is_error(self) -> bool:
@@ -109,6 +123,7 @@ class Findings:
     """``errors`` and ``warnings`` of a result that holds ``diagnostics`` (a load, a compile,
     a packed or validated orb): one definition for every such result."""
 
+    __slots__ = ()
     diagnostics: Sequence[Diagnostic]
 
     @property

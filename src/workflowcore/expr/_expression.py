@@ -7,8 +7,7 @@ and editors re-check every expression on each keystroke. Failed parses are cache
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Any, Mapping, Tuple, Union
+from typing import Any, Mapping, NamedTuple, Tuple, Union
 
 from ._ast import Node
 from ._errors import TOO_DEEPLY_NESTED, ExprError
@@ -18,8 +17,7 @@ from ._scanner import scan
 __all__ = ["Expression", "Reference", "evaluate", "evaluate_bool", "parse_expression"]
 
 
-@dataclass(frozen=True)
-class Reference:
+class Reference(NamedTuple):
     """A name an expression or template uses, and where (character offsets)."""
 
     name: str

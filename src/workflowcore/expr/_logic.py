@@ -8,8 +8,7 @@ whole-string RE2 match. Statements nest at most 100 levels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..errors import WorkflowCoreError
 from ._template import render_with_variables
@@ -32,8 +31,7 @@ _LIST_OPERATORS = ("and", "or", "equal")
 Loc = Tuple[Union[str, int], ...]
 
 
-@dataclass(frozen=True)
-class LogicProblem:
+class LogicProblem(NamedTuple):
     """What is wrong in a logic statement; ``loc`` is relative to the statement."""
 
     loc: Loc

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import Any, Callable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ._errors import TEMPLATE, UNEXPECTED_CHARACTER, UNKNOWN_VARIABLE, ExprError
@@ -52,8 +51,7 @@ _SPECIAL_RE = re.compile(r"\\\\<<|\\<<|<<|>>")
 _NAME_RE = re.compile(r"[0-9A-Za-z_-]+(?:\.[^\t\n\f\r ]+)?")
 
 
-@dataclass(frozen=True)
-class TemplateError:
+class TemplateError(NamedTuple):
     """A problem in a template string: message and the span it covers (characters)."""
 
     message: str

@@ -8,7 +8,6 @@ empty containers are falsy too, R10.4.2).
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Mapping
 
@@ -102,6 +101,8 @@ def template_string(value: Any) -> str:
     if isinstance(value, Re2Pattern):
         return value.source
     if isinstance(value, (list, tuple, Mapping)):
+        import json  # only to print a map or a list
+
         return json.dumps(_jsonable(value), ensure_ascii=False, separators=(", ", ": "))
     return str(value)
 

@@ -12,8 +12,7 @@ reads) plus the documented values (PV).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, NamedTuple, Optional, Tuple
 
 __all__ = [
     "PIPELINE_VALUES",
@@ -27,8 +26,7 @@ __all__ = [
 PARAMETERS_PREFIX = "pipeline.parameters."
 
 
-@dataclass(frozen=True)
-class PipelineValue:
+class PipelineValue(NamedTuple):
     """One built-in pipeline value. ``type`` is the scalar type (``string``, ``boolean``,
     ``uint``, ``uuid``, ``timestamp``); ``private`` values are not publicly documented;
     ``replaced_by`` names the successor of a deprecated value."""

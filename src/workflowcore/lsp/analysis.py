@@ -24,7 +24,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from .._gc import gc_paused
@@ -72,7 +71,7 @@ class Analysis:
 
 _RANK = {"error": 0, "warning": 1, "info": 2}
 #: settings file → (its modification stamp, what it says, or the problem reading it)
-_settings_cache: Dict[Path, Tuple[Tuple[int, int], Any]] = {}
+_settings_cache: Dict[str, Tuple[Tuple[int, int], Any]] = {}
 
 
 def _project(path: str, diags: List[Diagnostic]) -> Tuple[List[Diagnostic], Optional[str]]:
@@ -80,11 +79,11 @@ def _project(path: str, diags: List[Diagnostic]) -> Tuple[List[Diagnostic], Opti
     ``validate`` finds them from the config's folder) leave of ``diags``: the codes in
     ``ignore`` go, and so does what is below ``severity-threshold`` (and below ``fail-on``,
     which ``validate`` always shows). Also a problem with the file, to tell the user."""
-    found = find_settings(Path(os.path.abspath(path)).parent)
+    found = find_settings(os.path.dirname(os.path.abspath(path)))
     if found is None:
         return diags, None
     try:
-        st = found.stat()
+        st = os.stat(found)
         stamp = (st.st_mtime_ns, st.st_size)
     except OSError:
         return diags, None
@@ -263,10 +262,8 @@ def _path_mapper(folder: str, root: str) -> Callable[[str], str]:
 
 
 def _moved(d: Diagnostic, back: Callable[[str], str]) -> Diagnostic:
-    from dataclasses import replace
-
-    return replace(d, path=back(d.path), message=back(d.message),
-                   hint=back(d.hint) if d.hint is not None else None)
+    return d.replace(path=back(d.path), message=back(d.message),
+                     hint=back(d.hint) if d.hint is not None else None)
 
 
 # -- the other features' view -------------------------------------------------------------

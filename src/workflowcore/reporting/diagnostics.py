@@ -4,13 +4,11 @@ GitHub Actions workflow commands. Presentation only; nothing here decides validi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional, Protocol, Sequence
+from typing import Any, NamedTuple, Optional, Protocol, Sequence
 
 from .. import __version__
 from ..diagnostics import Diagnostic, Severity, render_snippet
 from . import ansi
-from .rules import rule_text
 
 __all__ = [
     "FORMATS",
@@ -34,8 +32,7 @@ class SuppressedFinding(Protocol):
     def justification(self) -> Optional[str]: ...
 
 
-@dataclass
-class FileReport:
+class FileReport(NamedTuple):
     """The diagnostics of one file, with its source lines for snippets. ``suppressed``: the
     findings that were silenced, which only SARIF lists (as suppressed results)."""
 
@@ -106,6 +103,8 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
 def _sarif_rule(code: str) -> dict[str, Any]:
     """A SARIF rule with the code's description from docs/diagnostics.md embedded (the
     project has no public URL for a ``helpUri``; see reporting/rules.py)."""
+    from .rules import rule_text  # SARIF only: reads docs/diagnostics.md
+
     rule: dict[str, Any] = {"id": code, "name": code}
     text = rule_text(code)
     if text is None:  # no documentation installed: the code's words at least

@@ -12,9 +12,8 @@ project has no public site, so rules carry the text itself instead of a ``helpUr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, Optional
+from typing import Dict, NamedTuple, Optional
 
 from .._docs import docs_dir
 
@@ -24,8 +23,7 @@ _SECTION = re.compile(r"^### `([a-z0-9-]+)`[ \t]*$", re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(])")
 
 
-@dataclass(frozen=True)
-class RuleText:
+class RuleText(NamedTuple):
     """A code's description: its first sentence and the whole opening paragraph(s)."""
 
     short: str

@@ -9,22 +9,19 @@ one). See docs/conformance.md.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 __all__ = ["ENV_VAR", "ResourceTable", "resource_table"]
 
 #: Environment variable naming an extra table (same shape as the packaged one).
 ENV_VAR = "WORKFLOWCORE_RESOURCE_CLASSES"
-_PACKAGED = Path(__file__).resolve().parent.parent / "data" / "resource_classes.json"
+_PACKAGED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                         "resource_classes.json")
 
 
-@dataclass(frozen=True)
-class ResourceTable:
+class ResourceTable(NamedTuple):
     """Resource classes per executor type, and the cache-retention limits in days."""
 
     classes: Mapping[str, frozenset[str]]
@@ -43,8 +40,11 @@ class ResourceTable:
         return [t for t in sorted(self.classes) if self.offers(t, resource_class)]
 
 
-def _read(path: Path) -> dict[str, Any]:
-    data = json.loads(path.read_text(encoding="utf-8"))
+def _read(path: str) -> dict[str, Any]:
+    import json  # only when a config names a resource class
+
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object")
     return data
@@ -57,7 +57,7 @@ def _build(extra_path: str | None) -> ResourceTable:
     }
     if extra_path:
         try:
-            extra = _read(Path(extra_path))
+            extra = _read(extra_path)
             for k, v in (extra.get("classes") or {}).items():
                 if isinstance(v, list):
                     classes.setdefault(str(k), set()).update(str(c) for c in v)

@@ -9,9 +9,9 @@ step as a string or a single-key map) once, so each check sees one shape.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence, Tuple
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence, Tuple
 
+from ..._record import Record
 from ...diagnostics import Diagnostic, Severity
 from .._vocabulary import BUILTIN_STEPS as _BUILTINS
 from .._vocabulary import STRUCTURAL_STEPS
@@ -25,28 +25,30 @@ Loc = Tuple[Any, ...]  # ("jobs", "build", "steps", 2) — keys and list indices
 BUILTIN_STEPS = _BUILTINS | STRUCTURAL_STEPS
 
 
-@dataclass
-class Invocation:
+class Invocation(Record):
     """One entry of a workflow's ``jobs`` list, normalised.
 
     ``ref`` is the job (or job-group, or approval) it names; ``name`` is the name it has in
     the workflow before 2.1 numbering (``name:`` if given, else ``ref``); ``args`` the
-    mapping under it (empty for a plain string entry).
+    mapping under it (empty for a plain string entry); ``has_map``: written as a map.
     """
 
-    workflow: str
-    index: int
-    ref: str
-    name: str
-    args: Mapping[str, Any]
-    loc: Loc
+    __slots__ = ("workflow", "index", "ref", "name", "args", "loc", "has_map")
+
+    def __init__(self, workflow: str, index: int, ref: str, name: str,
+                 args: Mapping[str, Any], loc: Loc, has_map: bool = False) -> None:
+        self.workflow = workflow
+        self.index = index
+        self.ref = ref
+        self.name = name
+        self.args = args
+        self.loc = loc
+        self.has_map = has_map
 
     @property
     def ref_loc(self) -> Loc:
         """Where the job reference itself is written (the string, or the map's key)."""
         return self.loc + (self.ref,) if self.args or self.has_map else self.loc
-
-    has_map: bool = False
 
     @property
     def is_approval(self) -> bool:
@@ -86,8 +88,7 @@ class Invocation:
         return out
 
 
-@dataclass
-class Step:
+class Step(NamedTuple):
     """One step, normalised: its kind (``run``, a command name, ...) and its body."""
 
     name: str
@@ -96,20 +97,30 @@ class Step:
     extra_keys: tuple[str, ...] = ()
 
 
-@dataclass
-class Context:
-    """What every check can see, and where it reports."""
+class Context(Record):
+    """What every check can see, and where it reports.
 
-    data: Mapping[str, Any]
-    source_map: SourceMap
-    version: str | None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    #: job names some workflow (or job group, or the implicit workflow) calls
-    used_jobs: frozenset[str] = frozenset()
-    #: names invoked as steps anywhere (commands are compiled where they are invoked)
-    invoked_commands: frozenset[str] = frozenset()
-    #: of ``used_jobs``, those some workflow without ``when``/``unless`` calls
-    unconditional_jobs: frozenset[str] = frozenset()
+    ``used_jobs``: job names some workflow (or job group, or the implicit workflow) calls;
+    ``invoked_commands``: names invoked as steps anywhere (commands are compiled where they
+    are invoked); ``unconditional_jobs``: of ``used_jobs``, those some workflow without
+    ``when``/``unless`` calls.
+    """
+
+    __slots__ = ("data", "source_map", "version", "diagnostics", "used_jobs",
+                 "invoked_commands", "unconditional_jobs")
+
+    def __init__(self, data: Mapping[str, Any], source_map: SourceMap, version: str | None,
+                 diagnostics: list[Diagnostic] | None = None,
+                 used_jobs: frozenset[str] = frozenset(),
+                 invoked_commands: frozenset[str] = frozenset(),
+                 unconditional_jobs: frozenset[str] = frozenset()) -> None:
+        self.data = data
+        self.source_map = source_map
+        self.version = version
+        self.diagnostics: list[Diagnostic] = [] if diagnostics is None else diagnostics
+        self.used_jobs = used_jobs
+        self.invoked_commands = invoked_commands
+        self.unconditional_jobs = unconditional_jobs
 
     @property
     def is_21(self) -> bool:

@@ -8,11 +8,11 @@ compiler's pattern accepts 1–30 (the limits live in the resource table, data/)
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, Mapping
 
 from ...diagnostics import Severity
+from .._suggest import close_match
 from ._resource_table import resource_table
 from .base import Check, Context, Loc
 
@@ -24,8 +24,7 @@ _DAYS = re.compile(r"([0-9]+)d")
 def _misspelt_steps(job: Mapping[str, Any]) -> bool:
     """A key like ``stpes:`` is reported by the schema as "did you mean 'steps'?"; saying
     "no steps" about the same mistake again would be noise."""
-    keys = [k for k in job if isinstance(k, str)]
-    return bool(difflib.get_close_matches("steps", keys, n=1, cutoff=0.75))
+    return close_match("steps", [k for k in job if isinstance(k, str)], cutoff=0.75) is not None
 
 
 class JobsCheck(Check):

@@ -8,9 +8,8 @@ CircleCI allows arbitrary top-level keys (anchors live under ``defaults:``, ``re
 
 from __future__ import annotations
 
-import difflib
-
 from ...diagnostics import Severity
+from .._suggest import close_match
 from .base import Check, Context
 
 __all__ = ["VersionCheck"]
@@ -76,13 +75,13 @@ class VersionCheck(Check):
         for key in data:
             if key in _KNOWN_TOP:
                 continue
-            near = difflib.get_close_matches(key, _KNOWN_TOP, n=1, cutoff=0.8)
-            if near:
+            near = close_match(key, _KNOWN_TOP, cutoff=0.8) if isinstance(key, str) else None
+            if near is not None:
                 ctx.report(
                     (key,),
                     "top-level-key-typo",
                     f"top-level key '{key}' is not a CircleCI key and will be ignored",
                     severity=Severity.WARNING,
                     key=True,
-                    hint=f"did you mean '{near[0]}'?",
+                    hint=f"did you mean '{near}'?",
                 )

@@ -10,13 +10,11 @@ pipeline values. 2.0 configs pass through, normalised to the same shape.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..._gc import gc_paused
 from ...diagnostics import Diagnostic, sort_diagnostics
 from ...expr import find_template_errors, pipeline_variables, template_reference_spans
-from ..orbs.store import OrbStore, as_store
 from ..sourcemap import SourceMap
 from ._context import Abort, Ctx
 from ._diag import Loc, Reporter, Source
@@ -28,11 +26,11 @@ from ._render import Renderer, Scope
 from ._result import CompileResult
 from ._workflows import KEPT_KEYS, Member, WorkflowCompiler
 
-__all__ = ["DEFAULT_ORB_DIR", "compile_config"]
+if TYPE_CHECKING:
+    from ..orbs.store import OrbStore
 
-#: Where published orbs are looked for, relative to the config's directory when the
-#: config has a real path, else to the working directory (``.circleci/orbs``).
-DEFAULT_ORB_DIR = Path(".circleci") / "orbs"
+__all__ = ["compile_config"]
+
 _V2 = (2, "2", "2.0")
 _V21 = (2.1, "2.1")
 
@@ -73,7 +71,11 @@ def compile_config(
     # scans of them would dominate a large compile (as for loading: workflowcore._gc, which
     # also leaves it alone inside a load(..., gc_pause=False)).
     with gc_paused():
-        store = as_store(orb_dir, source_map.path if source_map is not None else None)
+        def store() -> OrbStore:  # made when a config imports an orb, not before
+            from ..orbs.store import as_store
+
+            return as_store(orb_dir, source_map.path if source_map is not None else None)
+
         return _Compile(
             data, config, parameters, pipeline_values, store, lint, orb_pins or {}
         ).run()
@@ -86,7 +88,7 @@ class _Compile:
         config: Source,
         parameters: Optional[Mapping[str, Any]],
         pipeline_values: Optional[Mapping[str, Any]],
-        store: OrbStore,
+        store: Callable[[], OrbStore],
         lint: bool,
         pins: Mapping[str, str],
     ) -> None:

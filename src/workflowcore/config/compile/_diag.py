@@ -9,7 +9,6 @@ only once per place and message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from ...diagnostics import Diagnostic, Severity, Span
@@ -20,8 +19,7 @@ __all__ = ["Frame", "Reporter", "Source"]
 Loc = Tuple[Any, ...]
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """A file that holds config text: the config itself or a local orb file.
 
     ``anchor`` is the loc *in the config* that stands for this file (its ``orbs:`` entry),

@@ -11,14 +11,29 @@ executors are not merged (``CompileResult.unavailable_orbs`` says which, and
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Tuple,
+    Union,
+)
 
+from ..._record import Record
 from ...diagnostics import Diagnostic, Severity
-from ..orbs.store import OrbStore, Resolved
 from ._diag import Loc, Reporter, Source
+
+if TYPE_CHECKING:  # the store is imported when a config imports an orb
+    from pathlib import Path
+
+    from ..orbs.store import OrbStore, Resolved
 
 __all__ = [
     "KINDS",
@@ -43,19 +58,25 @@ def parse_orb_reference(ref: str) -> Optional[Tuple[str, str, str]]:
     return (m.group(1), m.group(2), m.group(3)) if m else None
 
 
-@dataclass
-class Namespace:
+class Namespace(Record):
     """One scope of element names. ``base`` is where its ``commands``/``executors``/
-    ``jobs`` keys are inside ``source`` (``("orbs", "x")`` for an inline orb)."""
+    ``jobs`` keys are inside ``source`` (``("orbs", "x")`` for an inline orb); ``kind`` is
+    ``config``, ``inline``, ``file`` or ``opaque``."""
 
-    alias: str
-    kind: str  # "config" | "inline" | "file" | "opaque"
-    source: Source
-    base: Loc = ()
-    ref: str = ""
-    data: Dict[str, Any] = field(default_factory=dict)
-    orbs: Dict[str, Namespace] = field(default_factory=dict)
-    parent: Optional[Namespace] = None
+    __slots__ = ("alias", "kind", "source", "base", "ref", "data", "orbs", "parent")
+
+    def __init__(self, alias: str, kind: str, source: Source, base: Loc = (), ref: str = "",
+                 data: Optional[Dict[str, Any]] = None,
+                 orbs: Optional[Dict[str, Namespace]] = None,
+                 parent: Optional[Namespace] = None) -> None:
+        self.alias = alias
+        self.kind = kind
+        self.source = source
+        self.base = base
+        self.ref = ref
+        self.data: Dict[str, Any] = {} if data is None else data
+        self.orbs: Dict[str, Namespace] = {} if orbs is None else orbs
+        self.parent = parent
 
     @property
     def in_orb(self) -> bool:
@@ -73,8 +94,7 @@ class Namespace:
         return "the config" if self.kind == "config" else f"orb '{self.alias}'"
 
 
-@dataclass(frozen=True)
-class Element:
+class Element(NamedTuple):
     """A resolved command/executor/job definition."""
 
     kind: str
@@ -85,8 +105,7 @@ class Element:
     loc: Loc
 
 
-@dataclass(frozen=True)
-class Opaque:
+class Opaque(NamedTuple):
     """A reference into an orb that is not available offline."""
 
     kind: str
@@ -123,26 +142,32 @@ def lookup(ns: Namespace, kind: str, ref: str) -> Union[Element, Opaque, None]:
 
 # -- loading -------------------------------------------------------------------------
 
-def find_orb_file(orb_dir: Path, namespace: str, name: str, version: str) -> Optional[Path]:
+def find_orb_file(orb_dir: Union[str, os.PathLike[str]], namespace: str, name: str,
+                  version: str) -> Optional[Path]:
     """The file (or source tree) of ``namespace/name@version`` in the store ``orb_dir``
     (resolution and layouts: :mod:`workflowcore.config.orbs.store`), or ``None``."""
+    from ..orbs.store import OrbStore
+
     found = OrbStore([orb_dir]).find(namespace, name, version)
     return found.path if found is not None else None
 
 
 class OrbLoader:
-    """Builds namespaces for a config's ``orbs:`` (and orbs those orbs import)."""
+    """Builds namespaces for a config's ``orbs:`` (and orbs those orbs import). ``store``
+    makes the orb store on first use: a config that imports no published orb never needs
+    one (nor its module, on the cold start of ``validate``)."""
 
     def __init__(
         self,
-        store: OrbStore,
+        store: Callable[[], OrbStore],
         reporter: Reporter,
         config_source: Source,
         render_ref: Any,
         max_depth: int,
         pins: Optional[Mapping[str, str]] = None,
     ) -> None:
-        self.store = store
+        self._make_store = store
+        self._store: Optional[OrbStore] = None
         self.pins = dict(pins or {})
         #: orb references as written → what the store resolved them to
         self.resolved: Dict[str, Resolved] = {}
@@ -155,6 +180,12 @@ class OrbLoader:
         #: config's own import of an alias wins, then the first nested one).
         self.unavailable: Dict[str, str] = {}
         self._stack: List[str] = []
+
+    @property
+    def store(self) -> OrbStore:
+        if self._store is None:
+            self._store = self._make_store()
+        return self._store
 
     def build(
         self, owner: Namespace, raw: Any, loc: Loc, anchor: Optional[Loc], depth: int
@@ -239,7 +270,7 @@ class OrbLoader:
                 loc,
                 "orb-cycle",
                 f"Orb '{ref}' imports itself (through "
-                + " -> ".join(Path(p).name for p in self._stack)
+                + " -> ".join(os.path.basename(p) for p in self._stack)
                 + ")"
                 if key in self._stack
                 else f"Orbs are nested more than {self.max_depth} levels deep",

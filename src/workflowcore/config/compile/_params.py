@@ -10,8 +10,7 @@ value of parameter 'foo' is 'false' (type boolean): expected type string`` wrapp
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from ...expr import template_string
 from .._suggest import did_you_mean
@@ -37,8 +36,7 @@ RESERVED_JOB_PARAMS = INVOCATION_KEYS
 _ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-@dataclass(frozen=True)
-class ParamDecl:
+class ParamDecl(NamedTuple):
     """One declared parameter. ``type`` is ``None`` when missing or unknown (then any
     value is accepted: the declaration itself was reported)."""
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
+from ..._record import Record
 from ...diagnostics import Diagnostic, Findings
 
 __all__ = ["CompileResult", "orb_aliases", "orbs_needed"]
@@ -49,8 +49,7 @@ def orbs_needed(job: Any, unavailable: Mapping[str, str]) -> Tuple[str, ...]:
     return tuple(sorted({unavailable.get(a, f"{a}/...") for a in orb_aliases(job)}))
 
 
-@dataclass
-class CompileResult(Findings):
+class CompileResult(Findings, Record):
     """The processed config and everything found while producing it.
 
     ``data`` is the processed config as plain data (``version: 2``, ``jobs`` keyed by final
@@ -66,21 +65,35 @@ class CompileResult(Findings):
     ``opaque_jobs`` names compiled jobs that come from orbs not available offline, and
     ``unavailable_orbs`` maps the alias of every orb that could not be had to its reference
     (:func:`orbs_needed` tells which of them a job needs); ``pipeline_parameters`` the
-    bound pipeline parameters (planning evaluates expression filters with them).
+    bound pipeline parameters (planning evaluates expression filters with them): given
+    values, else declared defaults (with ``<< >>`` in defaults rendered), as the compiler
+    evaluated ``when`` and tags with them. ``resolved_orbs`` maps every orb reference as written
+    (``circleci/node@5``) that the store resolved to what it resolved to
+    (``Resolved.orb.ref``, ``.digest``, where it was read from).
     """
 
-    data: Any
-    diagnostics: List[Diagnostic] = field(default_factory=list)
-    skipped_workflows: Dict[str, str] = field(default_factory=dict)
-    origins: Dict[Tuple[Any, ...], Tuple[Any, ...]] = field(default_factory=dict)
-    opaque_jobs: Set[str] = field(default_factory=set)
-    #: The pipeline parameters after binding: given values, else declared defaults (with
-    #: ``<< >>`` in defaults rendered), as the compiler evaluated ``when`` and tags with them.
-    pipeline_parameters: Dict[str, Any] = field(default_factory=dict)
-    unavailable_orbs: Dict[str, str] = field(default_factory=dict)
-    #: Every orb reference as written (``circleci/node@5``) that the store resolved, with
-    #: what it resolved to (``Resolved.orb.ref``, ``.digest``, where it was read from).
-    resolved_orbs: Dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("data", "diagnostics", "skipped_workflows", "origins", "opaque_jobs",
+                 "pipeline_parameters", "unavailable_orbs", "resolved_orbs")
+
+    def __init__(self, data: Any, diagnostics: Optional[List[Diagnostic]] = None,
+                 skipped_workflows: Optional[Dict[str, str]] = None,
+                 origins: Optional[Dict[Tuple[Any, ...], Tuple[Any, ...]]] = None,
+                 opaque_jobs: Optional[Set[str]] = None,
+                 pipeline_parameters: Optional[Dict[str, Any]] = None,
+                 unavailable_orbs: Optional[Dict[str, str]] = None,
+                 resolved_orbs: Optional[Dict[str, Any]] = None) -> None:
+        self.data = data
+        self.diagnostics: List[Diagnostic] = [] if diagnostics is None else diagnostics
+        self.skipped_workflows: Dict[str, str] = \
+            {} if skipped_workflows is None else skipped_workflows
+        self.origins: Dict[Tuple[Any, ...], Tuple[Any, ...]] = \
+            {} if origins is None else origins
+        self.opaque_jobs: Set[str] = set() if opaque_jobs is None else opaque_jobs
+        self.pipeline_parameters: Dict[str, Any] = \
+            {} if pipeline_parameters is None else pipeline_parameters
+        self.unavailable_orbs: Dict[str, str] = \
+            {} if unavailable_orbs is None else unavailable_orbs
+        self.resolved_orbs: Dict[str, Any] = {} if resolved_orbs is None else resolved_orbs
 
     def orbs_needed(self, job: str) -> Tuple[str, ...]:
         """The unavailable orbs compiled job ``job`` needs (see :func:`orbs_needed`)."""

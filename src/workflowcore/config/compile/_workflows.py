@@ -11,13 +11,12 @@ compiled, and workflow ``when``/``unless`` decide which workflows remain.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 import yaml
 
+from ..._record import Record
 from ...diagnostics import Severity
 from ...expr import (
     ExprError,
@@ -50,30 +49,37 @@ KEPT_KEYS = ("context", "filters", "type", "serial-group")
 _GROUP_KEYS = frozenset({"name", "requires", "filters", "serial-group"})
 
 
-@dataclass
-class Member:
-    """One job of a processed workflow, before and after naming."""
+class Member(Record):
+    """One job of a processed workflow, before and after naming. ``group`` and
+    ``group_name``: the job-group it was expanded from, and its name inside the group."""
 
-    workflow: str
-    src_loc: Loc
-    ref: str
-    base: str
-    kept: Dict[str, Any] = field(default_factory=dict)
-    requires: List[Any] = field(default_factory=list)
-    approval: bool = False
-    element: Union[Element, Opaque, None] = None
-    values: Optional[Dict[str, Any]] = None
-    pre: Optional[Spliced] = None
-    post: Optional[Spliced] = None
-    synthetic: Optional[Dict[str, Any]] = None
-    cacheable: bool = False
-    final: str = ""
-    aliases: Tuple[str, ...] = ()
-    ref_loc: Loc = ()
-    demote: Optional[str] = None
-    group: Optional[str] = None
-    """The job-group this member was expanded from, and its name inside the group."""
-    group_name: str = ""
+    __slots__ = ("workflow", "src_loc", "ref", "base", "kept", "requires", "approval",
+                 "element", "values", "pre", "post", "synthetic", "cacheable", "final",
+                 "aliases", "ref_loc", "demote", "group", "group_name")
+
+    def __init__(self, workflow: str, src_loc: Loc, ref: str, base: str, *,
+                 approval: bool = False, element: Union[Element, Opaque, None] = None,
+                 synthetic: Optional[Dict[str, Any]] = None, ref_loc: Loc = (),
+                 aliases: Tuple[str, ...] = ()) -> None:
+        self.workflow = workflow
+        self.src_loc = src_loc
+        self.ref = ref
+        self.base = base
+        self.kept: Dict[str, Any] = {}
+        self.requires: List[Any] = []
+        self.approval = approval
+        self.element = element
+        self.values: Optional[Dict[str, Any]] = None
+        self.pre: Optional[Spliced] = None
+        self.post: Optional[Spliced] = None
+        self.synthetic = synthetic
+        self.cacheable = False
+        self.final = ""
+        self.aliases = aliases
+        self.ref_loc = ref_loc
+        self.demote: Optional[str] = None
+        self.group: Optional[str] = None
+        self.group_name = ""
 
 
 class WorkflowCompiler:
@@ -794,4 +800,6 @@ def _show(value: Any) -> str:
     try:
         return str(yaml.safe_dump(value, default_flow_style=True, width=10_000)).strip()
     except yaml.YAMLError:  # pragma: no cover - plain data always dumps
+        import json
+
         return json.dumps(value, default=str)

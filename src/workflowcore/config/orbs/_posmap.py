@@ -10,7 +10,6 @@ column offset is kept; a value that came from an include points at its include s
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from typing import Any, List, Optional, Tuple
@@ -108,16 +107,15 @@ def relocate(d: Diagnostic, packed: SourceMap, data: Any, pack: PackResult) -> D
     loc, on_key, node = locate(packed, d.line, d.column)
     o = pack.origin(loc)
     if o is None:
-        return dataclasses.replace(d, path=pack.path, line=1, column=1, end_line=0,
-                                   end_column=0)
+        return d.replace(path=pack.path, line=1, column=1, end_line=0, end_column=0)
     message = _LINE_REF.sub(lambda m: _source_line(m, packed, pack, o.path), d.message)
     included = pack.included_from(loc)
     if included is not None:
         message += f" (in the text included from {os.path.relpath(included, pack.path)})"
     sm = pack.files.get(o.path)
     if sm is None:  # a section folder
-        return dataclasses.replace(d, path=o.path, message=message, line=1, column=1,
-                                   end_line=0, end_column=0)
+        return d.replace(path=o.path, message=message, line=1, column=1, end_line=0,
+                         end_column=0)
     sp = sm.span(o.loc, key=on_key)
     line, col, eline, ecol = sp.start.line, sp.start.column, sp.end.line, sp.end.column
     value = _value_at(data, loc)
@@ -131,8 +129,8 @@ def relocate(d: Diagnostic, packed: SourceMap, data: Any, pack: PackResult) -> D
             line = eline = int(src.start.line) + 1
             col = sbase + (d.column - pbase)
             ecol = col + max(1, d.end_column - d.column)
-    return dataclasses.replace(d, path=o.path, message=message, line=line, column=col,
-                               end_line=eline, end_column=ecol)
+    return d.replace(path=o.path, message=message, line=line, column=col, end_line=eline,
+                     end_column=ecol)
 
 
 def _source_line(m: re.Match[str], packed: SourceMap, pack: PackResult, here: str) -> str:

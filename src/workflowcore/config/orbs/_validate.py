@@ -19,7 +19,6 @@ Findings in a packed source tree are reported at the file and line that wrote th
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,8 +213,8 @@ def _parameter_key(d: Diagnostic) -> Diagnostic:
     one) and nothing reads it, so in an orb it is a warning, not an error."""
     if (d.code == "schema-unknown-key" and d.message.startswith("unknown key 'enum' in ")
             and ".parameters." in d.message):
-        return dataclasses.replace(
-            d, severity=Severity.WARNING,
+        return d.replace(
+            severity=Severity.WARNING,
             hint="only a parameter of type enum uses 'enum'; CircleCI accepts it on other "
                  "types in a published orb and ignores it")
     return d
@@ -233,4 +232,4 @@ def _for_an_orb(d: Diagnostic, resolve: bool) -> Diagnostic:
                             "is compiled only where a config uses it")
     if message == d.message and hint == d.hint:
         return d
-    return dataclasses.replace(d, message=message, hint=hint)
+    return d.replace(message=message, hint=hint)

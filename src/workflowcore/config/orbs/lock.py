@@ -90,7 +90,7 @@ class Lock:
         orbs = {} if replace else dict(self.orbs)
         for ref, r in resolved.items():
             if replace or ref not in orbs:
-                got, digest = r if isinstance(r, tuple) else (r.orb.ref, r.digest)
+                got, digest = (r.orb.ref, r.digest) if isinstance(r, Resolved) else r
                 orbs[ref] = LockEntry(got, digest)
         return Lock(self.path, orbs, self.exists)
 

@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..._paths import cache_dir
 from ...diagnostics import Diagnostic
@@ -89,8 +88,7 @@ def version_matches(requested: str, version: str) -> bool:
     return full[: len(prefix)] == prefix
 
 
-@dataclass(frozen=True)
-class StoredOrb:
+class StoredOrb(NamedTuple):
     """One orb version present in a store: where it is and in which layout (``file``: a
     packed orb; ``tree``: a source tree; ``single``: an ``orb.yml`` in a version folder)."""
 
@@ -105,8 +103,7 @@ class StoredOrb:
         return f"{self.namespace}/{self.name}@{self.version}"
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     """What a reference resolved to: the text of the packed orb, its data and source map
     (positions in the packed text), the diagnostics of reading (or packing) it, and
     :attr:`digest`, the SHA-256 of the packed text (what a lock file records)."""
@@ -119,7 +116,7 @@ class Resolved:
     diagnostics: Tuple[Diagnostic, ...] = ()
     digest: str = ""
     #: for a source tree: each element's source file, by ``(section, name)``
-    element_files: Dict[Tuple[str, str], str] = field(default_factory=dict)
+    element_files: Mapping[Tuple[str, str], str] = {}
     #: for a source tree: the :class:`~._pack.PackResult` (where each part was written)
     pack: Optional[Any] = None
 
@@ -269,9 +266,7 @@ class OrbStore:
         hit = _READ_CACHE.get(key)
         if hit is not None and hit[0] == stamp:
             r = hit[1]
-            return r if r.requested == requested else Resolved(
-                requested, r.orb, r.text, r.data, r.source_map, r.diagnostics, r.digest,
-                r.element_files)
+            return r if r.requested == requested else r._replace(requested=requested)
         packed: Optional[Any] = None
         if orb.layout == "tree":
             from ._pack import pack_orb  # the packer is only needed for source trees
