@@ -114,6 +114,22 @@ def test_a_source_tree_is_packed_when_read(tmp_path: Path) -> None:
     assert r.element_files[("commands", "hello")].endswith("commands/hello.yml")
 
 
+def test_a_source_tree_read_again_under_another_reference_keeps_its_source_files(
+        tmp_path: Path) -> None:
+    """The cached copy for a second reference (``@2`` then ``@2.0``) once lost the packed
+    tree, so findings in it pointed into packed text instead of the file written."""
+    tree(tmp_path, "acme/tools@2.0.0")
+    store = OrbStore([tmp_path])
+    found = store.find("acme", "tools", "2")
+    first = store.read(found, "acme/tools@2")
+    second = store.read(found, "acme/tools@2.0")
+    assert second.requested == "acme/tools@2.0" and second.text == first.text
+    assert second.pack is first.pack is not None
+    loc = ("commands", "hello", "steps", 0, "run", "command")
+    assert first.remap(loc) is not None
+    assert second.remap(loc) == first.remap(loc)
+
+
 def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
     d = tree(tmp_path, "acme/tools@2.0.0")
     store = OrbStore([tmp_path])
