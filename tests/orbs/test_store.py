@@ -181,6 +181,17 @@ def test_a_lock_round_trips_and_pins(tmp_path: Path) -> None:
     assert replaced.orbs["acme/tools@5"].resolved == "acme/tools@5.1.0"
 
 
+def test_a_lock_takes_what_the_store_resolved(tmp_path: Path) -> None:
+    """``merged`` takes :class:`Resolved` values as well as pairs; a ``Resolved`` (a named
+    tuple) must not be mistaken for a (reference, digest) pair."""
+    packed(tmp_path, "acme/tools@1.0.0")
+    store = OrbStore([tmp_path])
+    resolved = store.read(store.find("acme", "tools", "1"), "acme/tools@1")
+    lock = Lock(lock_path_for(tmp_path / "config.yml"), {})
+    entry = lock.merged({"acme/tools@1": resolved}).orbs["acme/tools@1"]
+    assert (entry.resolved, entry.digest) == ("acme/tools@1.0.0", resolved.digest)
+
+
 @pytest.mark.parametrize(("text", "fragment"), [
     ("{not json", "cannot be read"),
     ('{"lockfile": 1}', "no `orbs` mapping"),
