@@ -718,14 +718,6 @@ KNOWN: Dict[str, Tuple[str, Callable[[Finding, Input], bool]]] = {
              and " requires '" in f.message)
             or (f.kind == "exception" and f.message.startswith("CycleError: "))
             or _round_trip_codes(f, ["requires-unknown", "requires-cycle"]))),
-    "matrix-in-2.0": (
-        "`matrix:` or `name:` on a version 2 invocation: load is silent (the duplicate-name "
-        "check reads them as 2.1 would), process passes the 2.0 config through without "
-        "them, and the output repeats the job name (workflow-duplicate-name, "
-        "requires-ambiguous)",
-        lambda f, inp: (_has(inp, "matrix") or _has(inp, "name")) and _round_trip_codes(
-            f, ["workflow-duplicate-name", "requires-ambiguous", "requires-unknown"])
-        and re.search(r"job '[^']*-[0-9]+' is listed more than once", f.message) is None),
     "when-in-2.0": (
         "a `when` on a version 2 workflow lowers its workflow errors to warnings at load "
         "(checks: ctx.workflow_severity), but processing drops the `when`, so the processed "

@@ -168,17 +168,34 @@ def test_fuzz_finding_inline_orb_job_steps() -> None:
            "  w:\n    jobs: [o/j]\n")
 
 
-@pytest.mark.xfail(strict=True, reason=XFAIL.format("matrix-in-2.0",
-                                                    KNOWN["matrix-in-2.0"][0]))
-@pytest.mark.parametrize("jobs", [
-    "      - a\n      - a:\n          matrix:\n            parameters:\n"
-    "              p: [1, 2]\n",
-    "      - a: {name: x}\n      - a: {name: y}\n",
+@pytest.mark.parametrize(("jobs", "expected"), [
+    ("      - a\n      - a:\n          matrix:\n            parameters:\n"
+     "              p: [1, 2]\n", [("version-feature", 10, 11)]),
+    ("      - a: {name: x}\n      - a: {name: y}\n",
+     [("version-feature", 8, 13), ("version-feature", 9, 13)]),
 ], ids=["matrix", "name"])
-def test_fuzz_finding_matrix_or_name_in_a_version_2_config(jobs: str) -> None:
-    _known("matrix-in-2.0",
-           "version: 2\njobs:\n  a: " + JOB + "\nworkflows:\n  version: 2\n  w:\n"
-           "    jobs:\n" + jobs)
+def test_fuzz_finding_matrix_or_name_in_a_version_2_config_is_a_version_feature(
+        jobs: str, expected: List[tuple[str, int, int]]) -> None:
+    """FUZZ FINDING (fixed): `matrix:` or `name:` on a version 2 invocation: load was
+    silent (the duplicate-name check read them as 2.1 would), and the 2.0 config, passed
+    through unprocessed, repeated the job's name. Both are 2.1 features (R1.1.1): load
+    reports them where they are written."""
+    text = ("version: 2\njobs:\n  a: " + JOB + "\nworkflows:\n  version: 2\n  w:\n"
+            "    jobs:\n" + jobs)
+    assert [(d.code, d.line, d.column) for d in load(text).errors] == expected
+    assert _finding(text) == ""
+
+
+def test_pre_and_post_steps_in_a_version_2_config_are_version_features() -> None:
+    text = ("version: 2\njobs:\n  a: " + JOB + "\nworkflows:\n  version: 2\n  w:\n"
+            "    jobs:\n      - a: {pre-steps: [checkout], post-steps: [checkout]}\n")
+    assert [(d.code, d.line, d.column, d.message) for d in load(text).errors] == [
+        ("version-feature", 8, 13, "'pre-steps' on a workflow job needs 'version: 2.1' "
+                                   "(this config is version 2)"),
+        ("version-feature", 8, 36, "'post-steps' on a workflow job needs 'version: 2.1' "
+                                   "(this config is version 2)")]
+    assert load(text.replace("version: 2\n", "version: 2.1\n", 1)
+                .replace("  version: 2\n", "")).errors == []
 
 
 def test_fuzz_finding_executor_without_docker_machine_or_macos() -> None:

@@ -1,16 +1,24 @@
 """[version-*] [workflows-version-missing] [top-level-key-typo] [version-feature]:
-the top level of the file.
+the top level of the file, and the 2.1 features a 2.0 config uses below it.
 
 CircleCI allows arbitrary top-level keys (anchors live under ``defaults:``, ``references:``,
 ``aliases:``), so an unknown key is fine — but a near miss of a real one (``workflow:``,
 ``job:``) silently does nothing, which is worth a warning.
+
+2.1 enables "reusable config (orbs, commands, executors, parameters, when/unless steps and
+workflows, matrix, job name, pre/post-steps)" (R1.1.1, from CircleCI's configuration
+reference). Besides the top-level keys, `name:`, a matrix and pre/post-steps on a 2.0
+workflow job are version-feature errors where they are written: a 2.0 config is not
+processed, so the entry would run under the job's own name, unexpanded, without the steps.
+(`when`/`unless` are not reported here: workflowcore's own processed output, version 2,
+keeps the conditions only a pipeline can decide; see docs/conformance.md.)
 """
 
 from __future__ import annotations
 
 from ...diagnostics import Severity
 from .._suggest import close_match
-from .base import Check, Context
+from .base import Check, Context, Invocation, Loc
 
 __all__ = ["VersionCheck"]
 
@@ -26,6 +34,7 @@ _KNOWN_TOP = (
     "setup",
 )
 _ONLY_21 = ("orbs", "commands", "executors", "parameters", "job-groups", "setup")
+_ONLY_21_INVOCATION = ("name", "matrix", "pre-steps", "post-steps")
 
 
 class VersionCheck(Check):
@@ -85,3 +94,15 @@ class VersionCheck(Check):
                     key=True,
                     hint=f"did you mean '{near}'?",
                 )
+
+    def visit_workflow(self, ctx: Context, name: str, invocations: list[Invocation],
+                       loc: Loc) -> None:
+        if ctx.version != "2.0":
+            return
+        for inv in invocations:
+            for key in _ONLY_21_INVOCATION:
+                if key in inv.args:
+                    ctx.report(inv.loc + (inv.ref, key), "version-feature",
+                               f"'{key}' on a workflow job needs 'version: 2.1' (this config "
+                               f"is version {ctx.data['version']})",
+                               key=True, hint="change the config to 'version: 2.1'")
