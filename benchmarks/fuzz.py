@@ -705,19 +705,6 @@ def _round_trip_codes(f: Finding, allowed: Sequence[str]) -> bool:
 #: ``main`` counts them apart from new ones; tests/property/test_fuzz_pipeline.py tolerates
 #: them and pins each with a strict-xfail regression test. Remove an entry with its fix.
 KNOWN: Dict[str, Tuple[str, Callable[[Finding, Input], bool]]] = {
-    "requires-unknown-beside-matrix": (
-        "`requires` in a workflow with a matrix invocation (or naming a template) is not "
-        "checked at load (checks/requires.py: `opaque`, and requirements with `<<` are "
-        "skipped), and the compiler resolves it without a diagnostic (compile/_workflows.py "
-        "resolve_requires): `requires: [nope]`, a matrix of 0 combinations required by its "
-        "name, a matrix job requiring its own alias. The processed config fails "
-        "requires-unknown/requires-cycle and plan() raises PlanError / CycleError "
-        "(planning/_planner.py) instead of ConfigError",
-        lambda f, inp: (_has(inp, "matrix") or _has(inp, "<<")) and (
-            (f.kind == "exception" and f.message.startswith("PlanError: job '")
-             and " requires '" in f.message)
-            or (f.kind == "exception" and f.message.startswith("CycleError: "))
-            or _round_trip_codes(f, ["requires-unknown", "requires-cycle"]))),
     "when-in-2.0": (
         "a `when` on a version 2 workflow lowers its workflow errors to warnings at load "
         "(checks: ctx.workflow_severity), but processing drops the `when`, so the processed "
@@ -725,18 +712,6 @@ KNOWN: Dict[str, Tuple[str, Callable[[Finding, Input], bool]]] = {
         lambda f, inp: f.stage.endswith("[lint]") and _has(inp, "when") and _round_trip_codes(
             f, ["job-undefined", "requires-unknown", "requires-ambiguous", "requires-cycle",
                 "workflow-duplicate-name"])),
-    "inline-orb-steps-unchecked": (
-        "a step inside an inline orb's job is not checked at load (`- run:` with `command` "
-        "as a sibling, null): process emits a bare `run`, the processed config fails "
-        "step-empty",
-        lambda f, inp: f.stage.endswith("[lint]") and _has(inp, "orbs")
-        and _round_trip_codes(f, ["step-empty", "step-extra-keys", "schema-type"])),
-    "rendered-values-unchecked": (
-        "a template rendered for a trigger gives a value the processed config refuses "
-        "(`type: << pipeline.git.branch >>`: approval-type-invalid); compile reports "
-        "nothing (an empty `run` is reported since: step-empty)",
-        lambda f, inp: f.stage.split(" [", 1)[-1] != "lint]" and _round_trip_codes(
-            f, ["approval-type-invalid"])),
 }
 
 

@@ -100,16 +100,75 @@ def _known(key: str, text: str, time_limit: float = TIME_LIMIT) -> None:
 XFAIL = "FUZZ FINDING, not fixed: benchmarks.fuzz.KNOWN[{!r}]: {}"
 
 
-@pytest.mark.xfail(strict=True, reason=XFAIL.format(
-    "requires-unknown-beside-matrix", KNOWN["requires-unknown-beside-matrix"][0]))
-@pytest.mark.parametrize("text", [
-    "version: 2.1\njobs:\n  test:\n    parameters: {p: {type: string}}\n"
-    "    docker: [{image: x}]\n    steps: [checkout]\nworkflows:\n  w:\n    jobs:\n"
-    "      - test:\n          name: << matrix.p >>_test\n"
-    "          matrix: {parameters: {p: [a]}}\n          requires: [test]\n",
-], ids=["matrix-requiring-its-alias"])
-def test_fuzz_finding_requires_unknown_beside_a_matrix(text: str) -> None:
-    _known("requires-unknown-beside-matrix", text)
+@pytest.mark.parametrize(("text", "cycle"), [
+    ("version: 2.1\njobs:\n  test:\n    parameters: {p: {type: string}}\n"
+     "    docker: [{image: x}]\n    steps: [checkout]\nworkflows:\n  w:\n    jobs:\n"
+     "      - test:\n          name: << matrix.p >>_test\n"
+     "          matrix: {parameters: {p: [a]}}\n          requires: [test]\n",
+     (10, "a_test -> a_test")),
+    ("version: 2.1\njobs:\n  test:\n    parameters: {p: {type: string}}\n"
+     "    docker: [{image: x}]\n    steps: [checkout]\n  b: " + JOB + "\nworkflows:\n"
+     "  w:\n    jobs:\n      - test:\n          matrix: {parameters: {p: [a, b]}}\n"
+     "          requires: [b]\n      - b:\n          requires: [test]\n",
+     (11, "test -> b -> test")),  # the checks' finding; the compiler's same one is merged
+], ids=["matrix-requiring-its-alias", "matrix-and-a-job-requiring-each-other"])
+def test_fuzz_finding_a_cycle_through_a_matrix_is_reported_at_load(
+        text: str, cycle: tuple[int, str]) -> None:
+    """FUZZ FINDING (fixed): requirements in a cycle through a matrix (a matrix job
+    requiring its own alias, or a job requiring the alias of a matrix that requires it):
+    the checks cannot expand a matrix, the compiler resolved the names without a word, and
+    plan() raised CycleError. The compiler now reports requires-cycle for a workflow the
+    checks cannot graph (compile/_workflows.py report_cycles)."""
+    r = load(text)
+    assert [(d.code, d.line) for d in r.errors] == [("requires-cycle", cycle[0])]
+    assert cycle[1] in r.errors[0].message
+    assert _finding(text) == ""
+
+
+def test_fuzz_finding_a_job_requiring_itself_behind_when_is_refused_for_a_trigger() -> None:
+    """FUZZ FINDING (fixed; from Financial-Times/next-syndication-api's config): a job
+    requiring its own name in a workflow behind `when` (load: a latent warning). Compiled
+    for a trigger that runs the workflow, the compiler resolved the name to the job itself
+    without a word, and plan() raised CycleError instead of refusing the config. A job's
+    own name names no *other* job: requires-unknown, from the compiler too."""
+    from workflowcore import ConfigError, Trigger, compile, plan
+
+    text = ("version: 2.1\nparameters:\n  go: {type: boolean, default: true}\njobs:\n"
+            "  checkout: " + JOB + "\n  b: " + JOB + "\nworkflows:\n  w:\n"
+            "    when: << pipeline.parameters.go >>\n    jobs:\n      - checkout:\n"
+            "          requires: [checkout]\n      - b:\n"
+            "          name: << pipeline.parameters.go >>-b\n")
+    r = load(text)
+    assert [(d.code, d.line, d.severity.value) for d in r.diagnostics] == \
+        [("requires-unknown", 12, "warning")]
+    compiled = compile(r, Trigger(branch="main"))
+    assert [(d.code, d.line) for d in compiled.errors] == [("requires-unknown", 12)]
+    with pytest.raises(ConfigError):
+        plan(r, Trigger(branch="main"))
+    assert _finding(text) == ""
+
+
+def test_fuzz_finding_an_ambiguous_requirement_behind_unless_is_refused_for_a_trigger(
+        ) -> None:
+    """FUZZ FINDING (fixed; from an orb project's config with a line repeated): a job
+    invoked twice (numbered `a-1`, `a-2`) and required by its name, in a workflow behind
+    `unless` (load: a latent warning). For a trigger that runs the workflow the compiler
+    left `requires: [a]` as written without a word, and plan() raised PlanError."""
+    from workflowcore import ConfigError, Trigger, compile, plan
+
+    text = ("version: 2.1\nparameters:\n  skip: {type: boolean, default: false}\njobs:\n"
+            "  a: " + JOB + "\n  b: " + JOB + "\nworkflows:\n  w:\n"
+            "    unless: << pipeline.parameters.skip >>\n    jobs:\n      - a\n      - a\n"
+            "      - b:\n          requires: [a]\n")
+    r = load(text)
+    assert [(d.code, d.line, d.severity.value) for d in r.diagnostics] == \
+        [("workflow-duplicate-name", 12, "info"), ("requires-ambiguous", 14, "warning")]
+    compiled = compile(r, Trigger(branch="main"))
+    assert [(d.code, d.line) for d in compiled.errors] == [("requires-ambiguous", 14)]
+    assert "name of 2 other jobs" in compiled.errors[0].message
+    with pytest.raises(ConfigError):
+        plan(r, Trigger(branch="main"))
+    assert _finding(text) == ""
 
 
 def test_fuzz_finding_requires_naming_nothing_beside_a_matrix_is_reported() -> None:
@@ -159,13 +218,30 @@ def test_fuzz_finding_numbered_name_colliding_with_a_job_is_an_error() -> None:
     assert load(renamed).errors == []
 
 
-@pytest.mark.xfail(strict=True, reason=XFAIL.format("inline-orb-steps-unchecked",
-                                                    KNOWN["inline-orb-steps-unchecked"][0]))
-def test_fuzz_finding_inline_orb_job_steps() -> None:
-    _known("inline-orb-steps-unchecked",
-           "version: 2.1\norbs:\n  o:\n    jobs:\n      j:\n        machine: true\n"
-           "        steps:\n          - run:\n            command: echo\nworkflows:\n"
-           "  w:\n    jobs: [o/j]\n")
+def test_fuzz_finding_inline_orb_job_steps_are_checked() -> None:
+    """FUZZ FINDING (fixed): a step inside an inline orb's job was not checked at load
+    (`- run:` with `command` as a sibling, null): process emitted a bare `run`, which the
+    processed config refuses (step-empty). The steps of inline orbs are now checked for
+    their shape as the config's own are (checks/steps.py visit_orb_step)."""
+    text = ("version: 2.1\norbs:\n  o:\n    jobs:\n      j:\n        machine: true\n"
+            "        steps:\n          - run:\n            command: echo\nworkflows:\n"
+            "  w:\n    jobs: [o/j]\n")
+    r = load(text)
+    assert [(d.code, d.line, d.column) for d in r.errors] == [("step-empty", 8, 13)]
+    assert [(d.code, d.line) for d in r.warnings] == [("step-extra-keys", 9)]
+    assert _finding(text) == ""
+    fixed = text.replace("          - run:\n            command: echo\n",
+                         "          - run:\n              command: echo\n")
+    assert load(fixed).diagnostics == []
+
+
+def test_an_inline_orb_step_naming_its_own_command_is_left_to_the_compiler() -> None:
+    text = ("version: 2.1\norbs:\n  o:\n    commands:\n      hi:\n"
+            "        steps: [{run: echo hi}]\n    jobs:\n      j:\n        machine: true\n"
+            "        steps: [hi, nope]\nworkflows:\n  w:\n    jobs: [o/j]\n")
+    assert [(d.code, d.message) for d in load(text).errors] == [
+        ("command-undefined", "Cannot find a definition for command named nope (in job "
+                              "'o/j' invoked at 13:12)")]  # the compiler's, once: `hi` is found
 
 
 @pytest.mark.parametrize(("jobs", "expected"), [
@@ -222,14 +298,63 @@ def test_fuzz_finding_serial_group_survives_reprocessing() -> None:
     assert _finding(text) == ""
 
 
-@pytest.mark.xfail(strict=True, reason=XFAIL.format("rendered-values-unchecked",
-                                                    KNOWN["rendered-values-unchecked"][0]))
-@pytest.mark.parametrize("text", [
-    "version: 2.1\njobs:\n  build: " + JOB + "\nworkflows:\n  w:\n    jobs:\n      - build\n"
-    "      - build:\n          name: deploy\n          type: << pipeline.git.branch >>\n",
-], ids=["type-from-branch"])
-def test_fuzz_finding_rendered_values_are_not_checked(text: str) -> None:
-    _known("rendered-values-unchecked", text)
+def test_fuzz_finding_a_type_rendered_for_a_trigger_is_checked() -> None:
+    """FUZZ FINDING (fixed): `type: << pipeline.git.branch >>` on a workflow job compiled
+    for a branch without a word, and the processed config failed approval-type-invalid.
+    The compiler now checks what a templated `type` renders to (compile/_workflows.py
+    _rendered_type); load (no trigger) cannot know it and stays silent."""
+    from workflowcore import Trigger, compile
+
+    text = ("version: 2.1\njobs:\n  build: " + JOB + "\nworkflows:\n  w:\n    jobs:\n"
+            "      - build\n      - build:\n          name: deploy\n"
+            "          type: << pipeline.git.branch >>\n")
+    r = load(text)
+    assert r.errors == []
+    compiled = compile(r, Trigger(branch="main"))
+    assert [(d.code, d.line, d.column) for d in compiled.errors] == \
+        [("approval-type-invalid", 10, 17)]
+    assert "renders to 'main' for this trigger" in compiled.errors[0].message
+    assert _finding(text) == ""
+    approval = text.replace("<< pipeline.git.branch >>", "<< pipeline.parameters.t >>")
+    approval = approval.replace("jobs:\n  build", "parameters:\n  t: {type: string, default: "
+                                "approval}\njobs:\n  build", 1)
+    assert compile(load(approval), Trigger(branch="main")).errors == []
+
+
+def test_fuzz_finding_a_required_key_that_renders_empty_is_step_empty() -> None:
+    """FUZZ FINDING (fixed; electron's config with `at: << pipeline.git.tag >>`): a step's
+    required key written with a template renders empty for a branch, and the processed
+    config refused the step (step-empty) while compile said nothing. As for `run` below."""
+    from workflowcore import Trigger, compile
+
+    text = ("version: 2.1\njobs:\n  a:\n    docker: [{image: x}]\n    steps:\n"
+            "      - attach_workspace: {at: << pipeline.git.tag >>}\n"
+            "      - save_cache: {key: k, paths: [<< pipeline.git.tag >>]}\n"
+            "workflows:\n  w:\n    jobs: [a]\n")
+    r = load(text)
+    assert r.errors == []
+    errors = compile(r, Trigger(branch="main")).errors
+    assert [(d.code, d.line, d.column) for d in errors] == [("step-empty", 6, 32)]
+    assert "at renders empty for this trigger" in errors[0].message
+    assert compile(r, Trigger(tag="v1")).errors == []
+    assert _finding(text) == ""
+
+
+def test_fuzz_finding_a_name_of_look_alike_spaces_survives_printing() -> None:
+    """FUZZ FINDING (fixed): a job renamed `name: "\u200b"` was printed bare, and a
+    zero-width space at the start of a line reads as indentation: the processed config
+    could not be read back (yaml-invisible-indent). Such strings are printed quoted."""
+    from workflowcore import to_yaml
+
+    data = {"version": 2, "jobs": {"\u200b": {"docker": [{"image": "x"}],
+                                               "steps": ["checkout"]},
+                                   "a\u00a0b": {"docker": [{"image": "x"}],
+                                                 "steps": [{"run": {"command": "echo\u2003x"}}]}},
+            "workflows": {"version": 2, "w": {"jobs": ["\u200b", "a\u00a0b"]}}}
+    text = to_yaml(data)
+    assert '  "\u200b":' in text
+    back = load(text)
+    assert back.errors == [] and back.data == data
 
 
 def test_fuzz_finding_a_run_that_renders_empty_is_step_empty() -> None:

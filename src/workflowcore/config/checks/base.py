@@ -210,6 +210,11 @@ class Check:
     def visit_step(self, ctx: Context, step: Step, owner: str) -> None:
         """Called for each step of jobs and commands (nested when/unless steps too)."""
 
+    def visit_orb_step(self, ctx: Context, step: Step, owner: str) -> None:
+        """Called for each step of an inline orb's jobs and commands (``owner``:
+        ``orbs.<alias>.jobs.<name>``). Apart from :meth:`visit_step`: names in an orb
+        resolve in the orb (its own commands, its imports), not in the config."""
+
     def visit_workflow(
         self, ctx: Context, name: str, invocations: list[Invocation], loc: Loc
     ) -> None:
@@ -345,6 +350,17 @@ def walk(
             for step in iter_steps(cmd.get("steps"), ("commands", cname, "steps")):
                 for c in checks:
                     c.visit_step(ctx, step, f"commands.{cname}")
+    for alias, orb in ctx.section("orbs").items():
+        if not isinstance(orb, dict):  # a reference (`circleci/node@5`), not an inline orb
+            continue
+        for sec in ("jobs", "commands"):
+            elements = orb.get(sec)
+            for ename, el in elements.items() if isinstance(elements, dict) else ():
+                if isinstance(el, dict):
+                    eloc = ("orbs", alias, sec, ename, "steps")
+                    for step in iter_steps(el.get("steps"), eloc):
+                        for c in checks:
+                            c.visit_orb_step(ctx, step, f"orbs.{alias}.{sec}.{ename}")
     for wname, wf in ctx.workflows.items():
         if wname == "version" or not isinstance(wf, dict):
             continue

@@ -1,5 +1,6 @@
 """[command-undefined] [step-empty] [step-extra-keys] [step-deprecated]: each step of jobs,
-commands and pre/post-steps.
+commands and pre/post-steps, and the steps of inline orbs (their shape only: a command an
+inline orb's step names resolves in the orb, which the compiler checks).
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from ...diagnostics import Severity
 from ._util import close_match, did_you_mean
 from .base import BUILTIN_STEPS, Check, Context, Loc, Step
 
-__all__ = ["StepsCheck"]
+__all__ = ["REQUIRED_KEYS", "StepsCheck", "is_empty"]
 
-# Steps whose body must say something, and what.
-_REQUIRED: dict[str, tuple[tuple[str, ...], str]] = {
+#: Steps whose body must say something, and what (the compiler checks rendered bodies too).
+REQUIRED_KEYS: dict[str, tuple[tuple[str, ...], str]] = {
     "save_cache": (("paths", "key"), "'paths' and 'key'"),
     "store_artifacts": (("path",), "'path'"),
     "store_test_results": (("path",), "'path'"),
@@ -22,7 +23,7 @@ _REQUIRED: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-def _empty(v: Any) -> bool:
+def is_empty(v: Any) -> bool:
     return v is None or v == "" or v == [] or v == {}
 
 
@@ -32,8 +33,15 @@ class StepsCheck(Check):
     def visit_config(self, ctx: Context) -> None:
         self._commands = set(ctx.section("commands"))
 
-    def visit_step(self, ctx: Context, step: Step, owner: str) -> None:
-        name, body, loc = step.name, step.body, step.loc
+    def visit_orb_step(self, ctx: Context, step: Step, owner: str) -> None:
+        # An inline orb's `- run:` with no command is a bare `run` once processed, which
+        # the processed config refuses (a fuzz finding: load said nothing).
+        self._extra_keys(ctx, step)
+        if step.name in BUILTIN_STEPS:
+            self._builtin(ctx, step.name, step.body, step.loc)
+
+    def _extra_keys(self, ctx: Context, step: Step) -> None:
+        name, loc = step.name, step.loc
         if step.extra_keys:
             ctx.report(
                 loc + (step.extra_keys[0],),
@@ -44,6 +52,10 @@ class StepsCheck(Check):
                 key=True,
                 hint=f"indent {', '.join(step.extra_keys)} under '{name}:'",
             )
+
+    def visit_step(self, ctx: Context, step: Step, owner: str) -> None:
+        name, body, loc = step.name, step.body, step.loc
+        self._extra_keys(ctx, step)
         if name in self._commands:
             return
         if name in BUILTIN_STEPS:
@@ -95,7 +107,7 @@ class StepsCheck(Check):
             cmd = body.get("command") if isinstance(body, dict) else body
             if isinstance(cmd, str) and "<<" in cmd:
                 return
-            if _empty(cmd) or (isinstance(cmd, str) and not cmd.strip()):
+            if is_empty(cmd) or (isinstance(cmd, str) and not cmd.strip()):
                 typo = (
                     close_match("command", [k for k in body if isinstance(k, str)])
                     if isinstance(body, dict) and "command" not in body
@@ -120,7 +132,8 @@ class StepsCheck(Check):
                 )
             return
         if name == "restore_cache":
-            if not isinstance(body, dict) or (_empty(body.get("key")) and _empty(body.get("keys"))):
+            if not isinstance(body, dict) or (is_empty(body.get("key"))
+                                              and is_empty(body.get("keys"))):
                 ctx.report(
                     loc,
                     "step-empty",
@@ -139,7 +152,7 @@ class StepsCheck(Check):
                         key=True,
                         hint="add 'condition: << parameters.flag >>'",
                     )
-                if _empty(body.get("steps")):
+                if is_empty(body.get("steps")):
                     ctx.report(
                         loc + (name,),
                         "step-empty",
@@ -148,7 +161,7 @@ class StepsCheck(Check):
                         hint="add the steps it guards under 'steps:'",
                     )
             return
-        req = _REQUIRED.get(name)
+        req = REQUIRED_KEYS.get(name)
         if req is None:
             return
         keys, words = req
@@ -163,7 +176,7 @@ class StepsCheck(Check):
                 hint=f"write it as a map: '- {name}: {{{keys[0]}: ...}}'",
             )
             return
-        missing = [k for k in keys if _empty(body.get(k))]
+        missing = [k for k in keys if is_empty(body.get(k))]
         if missing:
             ctx.report(
                 loc + (name,),

@@ -200,9 +200,9 @@ class _Compile:
             per.append((name, wf, wc.collect(name, wf)))
         all_members = [m for _, _, ms in per for m in ms]
         wc.number(all_members)
-        for name, _, ms in per:
+        for name, wf, ms in per:
             wc.check_numbered_names(name, ms)
-            wc.resolve_requires(ms)
+            wc.report_cycles(wf, ms, wc.resolve_requires(ms))
         wc.compile_members(all_members)
         jobs: Dict[str, Any] = {}
         wout: Dict[str, Any] = {"version": 2}

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from .._yaml import _INVISIBLE
+
 __all__ = ["to_yaml"]
 
 try:
@@ -27,6 +29,11 @@ class _Dumper(_Base):  # type: ignore[misc]
 
 
 def _str(dumper: Any, value: str) -> Any:
+    if any(c in _INVISIBLE for c in value):
+        # A look-alike space (U+00A0, U+200B...) is printable to YAML, so it would be
+        # written bare, and at the start of a line it reads as indentation (a fuzz finding:
+        # a job renamed "\u200b" made the output unreadable). Quoted, it is a value.
+        return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style='"')
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", str(value), style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", str(value))

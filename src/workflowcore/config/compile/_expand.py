@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 from ...diagnostics import Severity
 from ...expr import ExprError, LogicError, check_logic, evaluate_logic, logic_truthy
 from .._vocabulary import BUILTIN_STEPS
+from ..checks.steps import REQUIRED_KEYS, is_empty
 from ._context import Ctx
 from ._diag import Frame, Loc, Source
 from ._limits import MAX_COMMAND_DEPTH, MAX_RENDERED_STRING, Abort
@@ -374,6 +375,24 @@ class Expander:
                     "this 'run' step has no command once its template is rendered for this "
                     "trigger (it renders empty)",
                     hint="give the command a default, e.g. << pipeline.git.branch or "
+                    '"none" >>, or guard the step with `when`',
+                )
+        required = REQUIRED_KEYS.get(name)
+        if (required is not None and rendered is not body and not self.ctx.lint
+                and isinstance(body, dict) and isinstance(rendered, dict)):
+            emptied = [k for k in required[0]
+                       if not is_empty(body.get(k)) and is_empty(rendered.get(k))]
+            if emptied:
+                # Written with a template, empty once rendered for this trigger (`at: <<
+                # pipeline.git.tag >>` on a branch): the processed config refuses the step
+                # (a fuzz finding, as for `run` above).
+                self.rep.report(
+                    source,
+                    (*name_loc, emptied[0]),
+                    "step-empty",
+                    f"'{name}' needs {required[1]}; {', '.join(emptied)} renders empty for "
+                    "this trigger",
+                    hint="give the template a default, e.g. << pipeline.git.tag or "
                     '"none" >>, or guard the step with `when`',
                 )
         if name == "run" and isinstance(rendered, str):

@@ -30,6 +30,7 @@ from ...expr import (
 )
 from .._suggest import did_you_mean
 from .._vocabulary import INVOCATION_KEYS
+from ..checks.requires import find_cycles
 from ._context import Ctx
 from ._diag import Frame, Loc
 from ._expand import Expander, Spliced
@@ -251,6 +252,8 @@ class WorkflowCompiler:
             for key in KEPT_KEYS:
                 if key in args:
                     m.kept[key] = self.r.render(args[key], scope, self.src, (*args_loc, key))
+            if "type" in m.kept:
+                self._rendered_type(args["type"], m.kept["type"], args_loc)
             if combo is not None:
                 m.aliases = tuple(
                     dict.fromkeys(a for a in (alias, name if not uses_matrix else None) if a)
@@ -499,6 +502,26 @@ class WorkflowCompiler:
         self.ctx.spend(3 + len(inner), self.src, loc)
         return [entry, *inner, exit_, unlock]
 
+    def _rendered_type(self, written: Any, rendered: Any, args_loc: Loc) -> None:
+        """A templated ``type:`` is left to the compiler by the checks (they cannot know
+        its value): one that renders to anything but ``approval`` for this trigger is what
+        the processed config refuses. (A fuzz finding: ``type: << pipeline.git.branch >>``
+        compiled without a word, and the processed config failed approval-type-invalid.)"""
+        if written is rendered or rendered == "approval":
+            return
+        if isinstance(rendered, str) and "<<" in rendered:  # lint mode: not decided here
+            return
+        self.rep.report(
+            self.src,
+            (*args_loc, "type"),
+            "approval-type-invalid",
+            f"Only jobs with `type: approval` can be defined inline under the `workflows:` "
+            f"section. `type: {written}` renders to {rendered!r} for this trigger; define "
+            f"the job in the `jobs:` section instead.",
+            hint="a workflow job's type is 'approval' or absent; a template there must "
+                 "render 'approval'",
+        )
+
     def _foreign_requirement(self, gref: str, rname: str, m: Member) -> None:
         """A member of group ``gref`` requiring ``rname``, which is not a member of it:
         CircleCI refuses requirements across groups and out of a group (R2.9.1)."""
@@ -563,7 +586,10 @@ class WorkflowCompiler:
             )
             self.rep.demote = saved
 
-    def resolve_requires(self, members: List[Member]) -> None:
+    def resolve_requires(self, members: List[Member]) -> Dict[str, List[str]]:
+        """Each member's ``requires`` as final names; returns the requirements it could
+        resolve, by member (what names nothing stays as written, and is reported)."""
+        resolved: Dict[str, List[str]] = {}
         by_base: Dict[str, List[Member]] = {}
         by_alias: Dict[str, List[Member]] = {}
         finals = {m.final for m in members}
@@ -572,6 +598,15 @@ class WorkflowCompiler:
             by_base.setdefault(m.base, []).append(m)
             for a in m.aliases:
                 by_alias.setdefault(a, []).append(m)
+
+        def names_other(rname: str, m: Member) -> bool:
+            """Whether ``rname`` names a job of the workflow other than ``m`` (a job
+            requiring its own name requires nothing: requires-unknown, as the checks say;
+            a fuzz finding, in a workflow behind `when` the checks only warn about)."""
+            return ((rname in finals and rname != m.final)
+                    or any(x is not m for x in by_base.get(rname, ()))
+                    or any(x is not m for x in by_alias.get(rname, ())))
+
         for m in members:
             if not m.requires:
                 continue
@@ -587,7 +622,7 @@ class WorkflowCompiler:
                         targets = [direct[0].final]
                     elif rname in by_alias and not direct:
                         targets = [x.final for x in by_alias[rname]]
-                    elif not direct and rname in finals:
+                    elif not direct and rname in finals and rname != m.final:
                         targets = [rname]
                 if (
                     targets is None
@@ -610,9 +645,7 @@ class WorkflowCompiler:
                     targets is None
                     and rname is not None
                     and "<<" not in rname
-                    and rname not in finals
-                    and rname not in by_base
-                    and rname not in by_alias
+                    and not names_other(rname, m)
                     and rname not in in_groups
                     and m.group is None
                     and m.synthetic is None
@@ -633,12 +666,66 @@ class WorkflowCompiler:
                         hint=did_you_mean(rname, sorted(finals - {m.final})),
                     )
                     self.rep.demote = saved
+                elif (
+                    targets is None
+                    and rname is not None
+                    and "<<" not in rname
+                    and len(direct) > 1
+                    and rname not in finals
+                    and m.group is None
+                    and m.synthetic is None
+                ):
+                    # Several other invocations of that name (numbered `-1`, `-2`): which
+                    # one is meant is not said. The checks say so at load, as a warning in
+                    # a workflow behind `when`; for a trigger that runs the workflow it is
+                    # an error here (a fuzz finding: plan() raised PlanError).
+                    saved, self.rep.demote = self.rep.demote, m.demote
+                    self.rep.report(
+                        self.src,
+                        (*m.src_loc, m.ref, "requires", index),
+                        "requires-ambiguous",
+                        f"Job '{m.final}' requires '{rname}', which is the name of "
+                        f"{len(direct)} other jobs in workflow '{m.workflow}'",
+                        context=False,
+                        hint="You can give a job within a workflow an explicit name by "
+                             "adding a name key",
+                    )
+                    self.rep.demote = saved
                 if targets is None:
                     out.append(req)
                 else:
                     out.extend(t if status is None else {t: status} for t in targets)
+                    resolved.setdefault(m.final, []).extend(targets)
             self.ctx.spend(len(out), self.src, m.src_loc)
             m.requires = out
+        return resolved
+
+    def report_cycles(self, wf: Any, members: List[Member],
+                      resolved: Dict[str, List[str]]) -> None:
+        """Requirements in a cycle, once resolved, in a workflow the checks cannot graph at
+        load (a matrix, a templated name: R2.6.1): a matrix job requiring its own alias
+        requires itself. (A fuzz finding: load said nothing and plan() raised CycleError.)
+        Other workflows' cycles are the checks' (requires-cycle, at load); one both see is
+        reported at the same place, the job reference, and so merged into one finding."""
+        items = wf.get("jobs") if isinstance(wf, dict) else None
+        if not isinstance(items, list) or not any(_needs_compiling(i) for i in items):
+            return
+        by_final = {m.final: m for m in members}
+        for cyc in find_cycles(list(by_final), resolved):
+            first = by_final[cyc[0]]
+            saved, self.rep.demote = self.rep.demote, first.demote
+            self.rep.report(
+                self.src,
+                (*first.src_loc, first.ref),  # where the checks put a cycle: one finding
+                "requires-cycle",
+                f"jobs in workflow '{first.workflow}' require each other in a cycle: "
+                + " -> ".join(cyc),
+                key=True,
+                context=False,
+                hint="remove one of these requirements; CircleCI reports this as 'The "
+                     "following jobs are unreachable: " + ", ".join(sorted(set(cyc))) + "'",
+            )
+            self.rep.demote = saved
 
     def compile_members(self, members: List[Member]) -> None:
         cache: Dict[Tuple[int, str], Tuple[Dict[str, Any], List[Loc]]] = {}
@@ -780,6 +867,17 @@ def _group_member_names(gdef: Any) -> set[str]:
             name = args.get("name") if isinstance(args, dict) else None
             out.add(name if isinstance(name, str) else str(ref))
     return out
+
+
+def _needs_compiling(item: Any) -> bool:
+    """A workflow entry whose names only compiling tells: a matrix, a templated name."""
+    if not isinstance(item, dict) or len(item) != 1:
+        return False
+    ((ref, args),) = item.items()
+    if not isinstance(args, dict):
+        return isinstance(ref, str) and "<<" in ref
+    name = args.get("name", ref)
+    return "matrix" in args or (isinstance(name, str) and "<<" in name)
 
 
 def _req_parts(req: Any) -> Tuple[Optional[str], Any]:
