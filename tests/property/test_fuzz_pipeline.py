@@ -357,6 +357,34 @@ def test_fuzz_finding_a_name_of_look_alike_spaces_survives_printing() -> None:
     assert back.errors == [] and back.data == data
 
 
+def test_fuzz_finding_an_orb_imported_by_a_pipeline_value_is_said_to_be_opaque() -> None:
+    """FUZZ FINDING (fixed): `win: circleci/windows@<< pipeline.trigger_source >>` cannot
+    be resolved without a trigger; lint mode left it opaque without a word, and the
+    processed config named `win/default` with no orb declared. Now an orb-unavailable
+    warning says why (and a trigger resolves it)."""
+    text = ("version: 2.1\norbs:\n  win: circleci/windows@<< pipeline.trigger_source >>\n"
+            "jobs:\n  build:\n    executor: {name: win/default}\n    steps: [checkout]\n"
+            "workflows:\n  w:\n    jobs: [build]\n")
+    r = load(text)
+    assert [(d.code, d.line, d.severity.value) for d in r.diagnostics] == \
+        [("orb-unavailable", 3, "warning")]
+    assert "known only when a pipeline runs" in r.diagnostics[0].message
+    assert _finding(text) == ""
+
+
+def test_fuzz_finding_in_a_version_2_config_a_template_is_text() -> None:
+    """FUZZ FINDING (fixed): a 2.0 workflow entry named `<< pipeline.git.branch >>` made the
+    checks treat the workflow as one they cannot graph (as in 2.1, where the name is
+    compiled), so `requires: [node9]` naming nothing went unreported and plan() raised
+    PlanError. A 2.0 config is not processed: `<<` there is literal text."""
+    text = ("version: 2\njobs:\n  a: " + JOB + "\nworkflows:\n  version: 2\n  w:\n"
+            "    jobs:\n      - << pipeline.git.branch >>\n      - a:\n"
+            "          requires: [nope]\n")
+    assert [(d.code, d.line) for d in load(text).errors] == \
+        [("job-undefined", 8), ("requires-unknown", 10)]
+    assert _finding(text) == ""
+
+
 def test_fuzz_finding_a_run_that_renders_empty_is_step_empty() -> None:
     """FUZZ FINDING (fixed): `run: << pipeline.git.branch >>` compiled for a tag renders an
     empty command, which the processed config refuses (step-empty); compile said nothing.

@@ -86,7 +86,8 @@ class NamesCheck(Check):
                             key=True,
                             hint=did_you_mean(job, ojobs),
                         )
-            elif inv.ref not in jobs and inv.ref not in groups and "<<" not in inv.ref:
+            elif inv.ref not in jobs and inv.ref not in groups and not (
+                    ctx.is_21 and "<<" in inv.ref):  # a 2.0 config has no templates
                 hint = did_you_mean(inv.ref, list(jobs) + list(groups))
                 if hint is None:
                     hint = (
@@ -107,7 +108,7 @@ class NamesCheck(Check):
                     hint=hint,
                     severity=sev,
                 )
-            if inv.matrix is not None or "<<" in inv.name:
+            if inv.matrix is not None or (ctx.is_21 and "<<" in inv.name):
                 continue
             prev = seen.get(inv.name)
             if prev is None:

@@ -68,7 +68,9 @@ class RequiresCheck(Check):
                     numbered[f"{inv.alias}-{k[inv.alias]}"] = inv
         # Names a compile step would create that we cannot know here (matrix members,
         # templated names) make an unknown name possibly valid: stay silent then.
-        opaque = any(inv.matrix is not None or "<<" in inv.name for inv in invocations)
+        # (A 2.0 config is not processed: `<<` there is text, as the compiler leaves it.)
+        opaque = ctx.is_21 and any(inv.matrix is not None or "<<" in inv.name
+                                   for inv in invocations)
         by_name = {inv.alias: inv for inv in invocations if counts[inv.alias] == 1}
         by_name.update(numbered)
         # The graph's node of each invocation: its name, or its number for a repeated one.
@@ -77,7 +79,7 @@ class RequiresCheck(Check):
         for inv in invocations:
             me = inv.alias
             for req, rloc in inv.requires():
-                if "<<" in req:
+                if ctx.is_21 and "<<" in req:
                     continue
                 n = counts.get(req, 0) - (1 if req == me else 0)
                 if req in numbered and req != me:

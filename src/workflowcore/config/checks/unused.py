@@ -35,16 +35,35 @@ _SECTIONS = ("jobs", "commands", "executors", "orbs")
 _TEMPLATE = re.compile(r"<<.*?>>")
 
 
-def _name_pattern(names: set[str]) -> re.Pattern[str] | None:
-    """One regex for the templated references among ``names`` that have literal text
-    (``install-deps-<< parameters.os >>`` fits ``install-deps-macos``): any element whose name
-    fits may be the one meant. A reference that is only a template (``<< parameters.e >>``)
-    is left to the value scan, which finds the parameter's default or arguments."""
-    parts = []
-    for n in names:
-        if "<<" in n and _TEMPLATE.sub("", n).strip():
-            parts.append(".*".join(re.escape(t) for t in _TEMPLATE.split(n)))
-    return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+def _name_shapes(names: set[str]) -> list[list[str]]:
+    """The templated references among ``names`` that have literal text, each as its literal
+    parts (``install-deps-<< parameters.os >>`` → ``["install-deps-", ""]``, fitting
+    ``install-deps-macos``): any element whose name fits may be the one meant. A reference
+    that is only a template (``<< parameters.e >>``) is left to the value scan, which finds
+    the parameter's default or arguments."""
+    return [_TEMPLATE.split(n) for n in names if "<<" in n and _TEMPLATE.sub("", n).strip()]
+
+
+def _fits(name: str, parts: list[str]) -> bool:
+    """Whether ``name`` is ``parts`` joined by any text: the first part a prefix, the last
+    a suffix, the others in order between (the leftmost place of each is the right one).
+    Linear in the name, however many templates a reference holds; a regex of ``.*`` per
+    template backtracked for minutes on a step naming sixty of them (a fuzz finding)."""
+    first, last = parts[0], parts[-1]
+    if len(name) < len(first) + len(last) or not name.startswith(first) \
+            or not name.endswith(last):
+        return False
+    pos, end = len(first), len(name) - len(last)
+    for part in parts[1:-1]:
+        found = name.find(part, pos, end)
+        if found < 0:
+            return False
+        pos = found + len(part)
+    return True
+
+
+def _fits_any(name: str, shapes: list[list[str]]) -> bool:
+    return any(_fits(name, parts) for parts in shapes)
 
 
 def _mentions(data: Mapping[str, Any]) -> set[str]:
@@ -143,10 +162,10 @@ class UnusedCheck(Check):
                         key=True,
                         hint="add it to a workflow's 'jobs:', or delete it",
                     )
-        steps_like = _name_pattern(self._steps)
-        executors_like = _name_pattern(self._executors)
+        steps_like = _name_shapes(self._steps)
+        executors_like = _name_shapes(self._executors)
         for name in ctx.section("commands"):
-            if steps_like is not None and steps_like.fullmatch(name):
+            if _fits_any(name, steps_like):
                 continue
             if name not in self._steps and name not in meant and name not in mentions():
                 ctx.report(
@@ -158,7 +177,7 @@ class UnusedCheck(Check):
                     hint=f"invoke it as a step ('- {name}'), or delete it",
                 )
         for name in ctx.section("executors"):
-            if executors_like is not None and executors_like.fullmatch(name):
+            if _fits_any(name, executors_like):
                 continue
             if name not in self._executors and name not in meant and name not in mentions():
                 ctx.report(

@@ -237,7 +237,23 @@ class OrbLoader:
                     severity=Severity.WARNING,
                     context=False,
                 )
-            elif "<<" not in ref:
+            elif "<<" in ref:
+                # Lint mode, a reference naming a built-in pipeline value: which orb it is
+                # is known only when a pipeline runs. Opaque, and said (it was silent, and
+                # the processed config named an orb no `orbs:` declares: a fuzz finding).
+                self.reporter.report(
+                    src,
+                    loc,
+                    "orb-unavailable",
+                    f"Orb '{alias}' is imported as '{spec}', which names a pipeline value "
+                    "known only when a pipeline runs; its jobs, commands and executors are "
+                    "opaque here",
+                    severity=Severity.WARNING,
+                    context=False,
+                    hint="plan or process it for a trigger (--branch/--tag) to resolve the "
+                         "orb",
+                )
+            else:
                 self.reporter.report(
                     src,
                     loc,
