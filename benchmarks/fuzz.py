@@ -706,10 +706,11 @@ def _round_trip_codes(f: Finding, allowed: Sequence[str]) -> bool:
 #: them and pins each with a strict-xfail regression test. Remove an entry with its fix.
 KNOWN: Dict[str, Tuple[str, Callable[[Finding, Input], bool]]] = {
     "when-in-2.0": (
-        "a `when` on a version 2 workflow lowers its workflow errors to warnings at load "
-        "(checks: ctx.workflow_severity), but processing drops the `when`, so the processed "
-        "config has those errors (job-undefined, requires-unknown, ...)",
-        lambda f, inp: f.stage.endswith("[lint]") and _has(inp, "when") and _round_trip_codes(
+        "a `when` (or `unless`) on a version 2 workflow lowers its workflow errors to "
+        "warnings at load (checks: ctx.workflow_severity), but processing drops the `when`, "
+        "so the processed config has those errors (job-undefined, requires-unknown, ...)",
+        lambda f, inp: f.stage.endswith("[lint]") and (_has(inp, "when") or _has(inp, "unless"))
+        and _round_trip_codes(
             f, ["job-undefined", "requires-unknown", "requires-ambiguous", "requires-cycle",
                 "workflow-duplicate-name"])),
 }

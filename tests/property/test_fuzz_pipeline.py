@@ -385,6 +385,20 @@ def test_fuzz_finding_in_a_version_2_config_a_template_is_text() -> None:
     assert _finding(text) == ""
 
 
+def test_fuzz_finding_an_unused_job_without_steps_round_trips() -> None:
+    """FUZZ FINDING (fixed): an unused job with neither steps nor an executor is a warning,
+    and its processed form (`steps: []`, as CircleCI prints it) was an executor-missing
+    error. executor-missing now follows whether CircleCI compiles the job."""
+    text = "version: 2.1\njobs:\n  setup: {}\n"
+    assert load(text).errors == []
+    processed = "version: 2\njobs:\n  setup:\n    steps: []\n"
+    r = load(processed)
+    assert r.errors == [] and "executor-missing" in [d.code for d in r.warnings]
+    used = processed.replace("setup:", "build:")
+    assert [d.code for d in load(used).errors] == ["executor-missing"]
+    assert _finding(text) == ""
+
+
 def test_fuzz_finding_a_run_that_renders_empty_is_step_empty() -> None:
     """FUZZ FINDING (fixed): `run: << pipeline.git.branch >>` compiled for a tag renders an
     empty command, which the processed config refuses (step-empty); compile said nothing.

@@ -70,11 +70,17 @@ class ExecutorsCheck(Check):
                 "'executor:'",
             )
         elif not direct and "executor" not in job and "steps" in job:
+            # Found when CircleCI compiles the job: a warning for one no workflow runs (a
+            # processed config prints an unused job without steps as `steps: []`, which
+            # made it an error there while the config it came from only had a warning:
+            # a fuzz finding).
+            sev, note = ctx.compile_severity(f"jobs.{name}")
             ctx.report(
                 loc,
                 "executor-missing",
-                f"job '{name}' does not say where it runs",
+                f"job '{name}' does not say where it runs{note}",
                 key=True,
+                severity=sev,
                 hint="add 'docker: [{image: cimg/base:stable}]', 'machine: true', "
                 "'macos: ...' or 'executor: <name>'",
             )
