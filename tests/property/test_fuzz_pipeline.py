@@ -195,6 +195,15 @@ def test_fuzz_finding_requires_naming_nothing_beside_a_matrix_is_reported() -> N
     assert _finding(no_job) == ""
 
 
+@pytest.mark.xfail(strict=True, reason=XFAIL.format(
+    "multi-key-step-body-unchecked", KNOWN["multi-key-step-body-unchecked"][0]))
+def test_fuzz_finding_the_body_of_a_several_key_step() -> None:
+    _known("multi-key-step-body-unchecked",
+           "version: 2.1\njobs:\n  a:\n    docker: [{image: x}]\n    steps:\n"
+           "      - run: {command: {a: b}}\n        name: x\nworkflows:\n  w:\n"
+           "    jobs: [a]\n")
+
+
 @pytest.mark.xfail(strict=True, reason=XFAIL.format("when-in-2.0", KNOWN["when-in-2.0"][0]))
 def test_fuzz_finding_when_on_a_version_2_workflow() -> None:
     _known("when-in-2.0",
