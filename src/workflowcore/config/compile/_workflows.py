@@ -641,54 +641,32 @@ class WorkflowCompiler:
                         key=True,
                         hint=f"require the whole group: requires: [{in_groups[rname]}]",
                     )
-                if (
-                    targets is None
-                    and rname is not None
-                    and "<<" not in rname
-                    and not names_other(rname, m)
-                    and rname not in in_groups
-                    and m.group is None
-                    and m.synthetic is None
-                ):
-                    # Names nothing in the processed workflow. The checks say so at load
-                    # (same place, so one diagnostic) unless the workflow has a matrix or
-                    # a templated name, which they cannot expand (a fuzz finding: plan()
-                    # then raised PlanError). A workflow behind `when` gets a warning, as
-                    # from the checks.
+                # What names nothing, or several other jobs, in the processed workflow.
+                # The checks say so at load (same place, so one diagnostic) unless the
+                # workflow has a matrix or a templated name, which they cannot expand, and
+                # only warn in a workflow behind `when`, which a trigger may run (fuzz
+                # findings: plan() raised PlanError). Behind `when` in lint mode it is a
+                # warning here too.
+                problem: Optional[Tuple[str, int, Optional[str]]] = None
+                if (rname is not None and targets is None and "<<" not in rname
+                        and m.group is None and m.synthetic is None):
+                    if not names_other(rname, m) and rname not in in_groups:
+                        problem = ("requires-unknown", 0,
+                                   did_you_mean(rname, sorted(finals - {m.final})))
+                    elif len(direct) > 1 and rname not in finals:
+                        problem = ("requires-ambiguous", len(direct), "You can give a job "
+                                   "within a workflow an explicit name by adding a name key")
+                if problem is not None:
+                    code, count, hint = problem
                     saved, self.rep.demote = self.rep.demote, m.demote
                     self.rep.report(
                         self.src,
                         (*m.src_loc, m.ref, "requires", index),
-                        "requires-unknown",
-                        f"Job '{m.final}' requires '{rname}', which is the name of 0 other "
-                        f"jobs in workflow '{m.workflow}'",
+                        code,
+                        f"Job '{m.final}' requires '{rname}', which is the name of {count} "
+                        f"other jobs in workflow '{m.workflow}'",
                         context=False,
-                        hint=did_you_mean(rname, sorted(finals - {m.final})),
-                    )
-                    self.rep.demote = saved
-                elif (
-                    targets is None
-                    and rname is not None
-                    and "<<" not in rname
-                    and len(direct) > 1
-                    and rname not in finals
-                    and m.group is None
-                    and m.synthetic is None
-                ):
-                    # Several other invocations of that name (numbered `-1`, `-2`): which
-                    # one is meant is not said. The checks say so at load, as a warning in
-                    # a workflow behind `when`; for a trigger that runs the workflow it is
-                    # an error here (a fuzz finding: plan() raised PlanError).
-                    saved, self.rep.demote = self.rep.demote, m.demote
-                    self.rep.report(
-                        self.src,
-                        (*m.src_loc, m.ref, "requires", index),
-                        "requires-ambiguous",
-                        f"Job '{m.final}' requires '{rname}', which is the name of "
-                        f"{len(direct)} other jobs in workflow '{m.workflow}'",
-                        context=False,
-                        hint="You can give a job within a workflow an explicit name by "
-                             "adding a name key",
+                        hint=hint,
                     )
                     self.rep.demote = saved
                 if targets is None:
