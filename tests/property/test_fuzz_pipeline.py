@@ -148,8 +148,7 @@ def test_fuzz_finding_a_job_requiring_itself_behind_when_is_refused_for_a_trigge
     assert _finding(text) == ""
 
 
-def test_fuzz_finding_an_ambiguous_requirement_behind_unless_is_refused_for_a_trigger(
-        ) -> None:
+def test_fuzz_finding_an_ambiguous_requirement_behind_unless_is_refused() -> None:
     """FUZZ FINDING (fixed; from an orb project's config with a line repeated): a job
     invoked twice (numbered `a-1`, `a-2`) and required by its name, in a workflow behind
     `unless` (load: a latent warning). For a trigger that runs the workflow the compiler
