@@ -705,14 +705,6 @@ def _round_trip_codes(f: Finding, allowed: Sequence[str]) -> bool:
 #: ``main`` counts them apart from new ones; tests/property/test_fuzz_pipeline.py tolerates
 #: them and pins each with a strict-xfail regression test. Remove an entry with its fix.
 KNOWN: Dict[str, Tuple[str, Callable[[Finding, Input], bool]]] = {
-    "multi-key-step-body-unchecked": (
-        "a step map with several keys (`- run: {...}` with a sibling key) is a MultiKeyStep "
-        "to the schema, which does not validate the first key's body; processing keeps "
-        "that step alone, and the processed config fails its schema (schema-type, "
-        "schema-value: `run.command` a mapping)",
-        lambda f, inp: f.kind == "round-trip" and _round_trip_codes(
-            f, ["schema-type", "schema-value", "schema-missing-key", "step-empty"])
-        and "steps[" in f.message),
     "when-in-2.0": (
         "a `when` (or `unless`) on a version 2 workflow lowers its workflow errors to "
         "warnings at load (checks: ctx.workflow_severity), but processing drops the `when`, "

@@ -54,6 +54,7 @@ SCHEMA_FUNCTIONS: Dict[str, Callable[..., Any]] = {
         _discriminators._commands_shadow_builtins, _discriminators._filters_kind,
         _discriminators._kind_or_template, _discriminators._logic_kind,
         _discriminators._machine_kind, _discriminators._requirement_kind,
+        _discriminators._several_key_step,
         _discriminators._step_tag, _discriminators._steps_body_kind,
         _discriminators._str_or_map, _discriminators._workflow_job_kind)}
 

@@ -129,6 +129,8 @@ class _LitePickler(pickle.Pickler):
         func = getattr(obj, "__func__", obj)  # Config's wrap validator is a bound classmethod
         if func is getattr(Config._commands_shadow_builtins, "__func__", None):
             return ("function", "_commands_shadow_builtins")
+        if func is getattr(models.MultiKeyStep._several_key_step, "__func__", None):
+            return ("function", "_several_key_step")
         if callable(obj) and getattr(obj, "__module__", None) == _discriminators.__name__:
             return ("function", obj.__name__)
         owner = getattr(obj, "__self__", None)

@@ -60,6 +60,7 @@ from pydantic_core import core_schema
 
 # The functions the core schema calls, in a module without pydantic (the cached schema
 # refers to them there: config/_fast_validate.py).
+from . import _discriminators
 from ._discriminators import (
     _LOGIC_OPERATORS,
     _commands_shadow_builtins,
@@ -68,6 +69,7 @@ from ._discriminators import (
     _logic_kind,
     _machine_kind,
     _requirement_kind,
+    _several_key_step,
     _step_tag,
     _steps_body_kind,
     _str_or_map,
@@ -799,6 +801,12 @@ class MultiKeyStep(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True, json_schema_extra={"minProperties": 2},
                               **_LAZY)
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _several_key_step(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """The first key's body is validated as the step alone (_discriminators)."""
+        return _several_key_step(data, handler)
+
 
 #: Built-in step name → tag of its map form (tag == name).
 _MAP_STEPS: Dict[str, Type[BaseModel]] = {
@@ -821,6 +829,17 @@ _MAP_STEPS: Dict[str, Type[BaseModel]] = {
 #: Names a step map's key resolves to a built-in step (a config may override some of them
 #: with a command of the same name; that is a compile-time matter).
 BUILTIN_STEPS: FrozenSet[str] = frozenset(_MAP_STEPS)
+_SHORTHAND_MODELS: Dict[str, Type[BaseModel]] = {"run": RunShorthandStep,
+                                                  "deploy": DeployShorthandStep}
+
+
+def _first_key_body(name: str, body: Any) -> None:
+    """Validate ``{name: body}`` as the one-key step it is once processed."""
+    model = _SHORTHAND_MODELS.get(name) if not isinstance(body, dict) else None
+    (model or _MAP_STEPS[name]).model_validate({name: body})
+
+
+_discriminators.FIRST_KEY_BODY[0] = _first_key_body
 
 
 
