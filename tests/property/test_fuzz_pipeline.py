@@ -170,6 +170,24 @@ def test_fuzz_finding_an_ambiguous_requirement_behind_unless_is_refused() -> Non
     assert _finding(text) == ""
 
 
+def test_fuzz_finding_a_cycle_behind_when_is_refused_for_a_trigger() -> None:
+    """FUZZ FINDING (fixed; angular-cli's config with a `requires` added): jobs requiring
+    each other in a cycle, in a workflow behind `when` (load: a latent warning). For a
+    trigger that runs the workflow, compile said nothing and plan() raised CycleError."""
+    from workflowcore import ConfigError, Trigger, compile, plan
+
+    text = ("version: 2.1\njobs:\n  a: " + JOB + "\n  b: " + JOB + "\nworkflows:\n  w:\n"
+            "    when: {not: {equal: [scheduled_pipeline, << pipeline.trigger_source >>]}}\n"
+            "    jobs:\n      - a: {requires: [b]}\n      - b: {requires: [a]}\n")
+    r = load(text)
+    assert [(d.code, d.severity.value) for d in r.diagnostics] == [("requires-cycle", "warning")]
+    compiled = compile(r, Trigger(branch="main"))
+    assert [(d.code, d.line) for d in compiled.errors] == [("requires-cycle", 9)]
+    with pytest.raises(ConfigError):
+        plan(r, Trigger(branch="main"))
+    assert _finding(text) == ""
+
+
 def test_fuzz_finding_requires_naming_nothing_beside_a_matrix_is_reported() -> None:
     """FUZZ FINDING (fixed): `requires: [nope]` in a workflow with a matrix invocation.
     The checks cannot expand a matrix, so they stay silent; the compiler now reports
@@ -257,6 +275,20 @@ def test_fuzz_finding_inline_orb_job_steps_are_checked() -> None:
     fixed = text.replace("          - run:\n            command: echo\n",
                          "          - run:\n              command: echo\n")
     assert load(fixed).diagnostics == []
+
+
+def test_fuzz_finding_an_inline_orb_job_that_says_nowhere_to_run() -> None:
+    """FUZZ FINDING (fixed): an inline orb's `job: {}`, used by a workflow: load said
+    nothing and the processed job failed executor-missing. The compiler now says it for an
+    orb's job (the checks look at the config's own jobs)."""
+    text = ("version: 2.1\norbs:\n  local:\n    jobs:\n      job: {}\nworkflows:\n"
+            "  w:\n    jobs: [local/job]\n")
+    r = load(text)
+    assert [(d.code, d.line, d.column) for d in r.errors] == [("executor-missing", 5, 12)]
+    assert "of orb 'local' does not say where it runs" in r.errors[0].message
+    assert _finding(text) == ""
+    fixed = text.replace("job: {}", "job: {machine: true, steps: [checkout]}")
+    assert load(fixed).errors == []
 
 
 def test_an_inline_orb_step_naming_its_own_command_is_left_to_the_compiler() -> None:

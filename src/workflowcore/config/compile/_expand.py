@@ -655,6 +655,17 @@ class Expander:
                 )
         else:
             job.update(own)
+            if (ex is None and el.ns.in_orb and body.get("type") in (None, "build")
+                    and not any(k in job for k in _RUNTIME_KEYS)):
+                # An orb's job naming no executor and no runtime: the checks look at the
+                # config's own jobs only, and the processed job said nowhere to run (a fuzz
+                # finding: an inline orb's `job: {}`).
+                self.rep.report(
+                    src, el.loc, "executor-missing",
+                    f"job '{el.name}' of {el.ns.describe()} does not say where it runs",
+                    hint="add 'docker: [{image: cimg/base:stable}]', 'machine: true', "
+                    "'macos: ...' or 'executor: <name>' to the orb's job",
+                )
         out = StepList()
         if pre:
             self.expand_into(pre, scope, el.ns, src, (), out)
