@@ -291,6 +291,31 @@ def test_fuzz_finding_an_inline_orb_job_that_says_nowhere_to_run() -> None:
     assert load(fixed).errors == []
 
 
+def test_fuzz_finding_an_executor_key_without_a_value_names_no_executor() -> None:
+    """FUZZ FINDING (fixed; coinbase/rosetta-cli's config with a line dropped): `executor:`
+    with no value passed load, and the processed job (the key gone) failed
+    executor-missing."""
+    text = ("version: 2.1\njobs:\n  test:\n    executor:\n    steps: [checkout]\n"
+            "workflows:\n  w:\n    jobs: [test]\n")
+    assert [(d.code, d.line) for d in load(text).errors] == [("executor-missing", 3)]
+    assert _finding(text) == ""
+
+
+def test_fuzz_finding_a_run_steps_when_rendered_from_a_parameter_is_checked() -> None:
+    """FUZZ FINDING (fixed): a command's `run` step with `when: ... << parameters.x >>`
+    (a template, which the schema accepts) rendered to no step condition, and the
+    processed config refused it (schema-value)."""
+    text = ("version: 2.1\ncommands:\n  c:\n    parameters: {w: {type: string}}\n"
+            "    steps:\n      - run: {command: make, when: << parameters.w >>}\n"
+            "jobs:\n  a:\n    docker: [{image: x}]\n    steps: [{c: {w: sometimes}}]\n"
+            "workflows:\n  w:\n    jobs: [a]\n")
+    r = load(text)
+    assert [(d.code, d.line) for d in r.errors] == [("schema-value", 6)]
+    assert "renders to 'sometimes'" in r.errors[0].message
+    assert _finding(text) == ""
+    assert load(text.replace("w: sometimes", "w: always")).errors == []
+
+
 def test_an_inline_orb_step_naming_its_own_command_is_left_to_the_compiler() -> None:
     text = ("version: 2.1\norbs:\n  o:\n    commands:\n      hi:\n"
             "        steps: [{run: echo hi}]\n    jobs:\n      j:\n        machine: true\n"

@@ -377,6 +377,21 @@ class Expander:
                     hint="give the command a default, e.g. << pipeline.git.branch or "
                     '"none" >>, or guard the step with `when`',
                 )
+        if (name == "run" and isinstance(body, dict) and isinstance(rendered, dict)
+                and rendered is not body and isinstance(body.get("when"), str)
+                and "<<" in body["when"]):
+            when = rendered.get("when")
+            if isinstance(when, str) and "<<" not in when and when not in _STEP_WHEN:
+                # Written with a template, which the schema accepts; rendered, it is no
+                # step condition, and the processed config refuses it (a fuzz finding).
+                self.rep.report(
+                    source,
+                    (*name_loc, "when"),
+                    "schema-value",
+                    f"this run step's 'when' renders to {when!r}; it should be "
+                    "on_success, always or on_fail",
+                    hint="pass one of on_success, always, on_fail to the parameter",
+                )
         required = REQUIRED_KEYS.get(name)
         if (required is not None and rendered is not body and not self.ctx.lint
                 and isinstance(body, dict) and isinstance(rendered, dict)):
@@ -680,6 +695,7 @@ class Expander:
 
 
 _RUNTIME_KEYS = ("docker", "machine", "macos", "windows")
+_STEP_WHEN = ("on_success", "always", "on_fail")
 
 
 def _tag_executor(value: Any, ns: Namespace) -> Any:
