@@ -23,7 +23,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -40,7 +40,7 @@ from .complete import complete
 from .hover import hover_text
 from .index import Place
 from .navigate import definition_places, reference_places
-from .resolve import found_at
+from .resolve import Found, found_at
 from .symbols import Outline, outline
 from .text import UTF8, UTF16, UTF32, LineIndex
 from .views import classify
@@ -393,9 +393,24 @@ def to_lsp(d: Diagnostic, lines: LineIndex, uri: str) -> lsp.Diagnostic:
                           data={"hint": d.hint, "message": d.message})
 
 
-def _position(server: WorkflowcoreServer, snap: Snapshot, pos: lsp.Position
-              ) -> tuple[int, int]:
-    return LineIndex(snap.text, server.encoding).from_client(pos.line, pos.character)
+def _current(server: WorkflowcoreServer, uri: str) -> Optional[Tuple[DocState, Snapshot]]:
+    """The open document ``uri`` and its current snapshot, or ``None`` (not open, or not a
+    document this server reads)."""
+    st = server.state(uri)
+    snap = server.snapshot(st) if st is not None else None
+    return (st, snap) if st is not None and snap is not None else None
+
+
+def _found(server: WorkflowcoreServer, uri: str, position: lsp.Position
+           ) -> Optional[Tuple[Snapshot, LineIndex, Found]]:
+    """The snapshot, its line index and what is at ``position``, or ``None``."""
+    current = _current(server, uri)
+    if current is None:
+        return None
+    snap = current[1]
+    lines = server.lines(snap.text)
+    found = found_at(snap, *lines.from_client(position.line, position.character))
+    return None if found is None else (snap, lines, found)
 
 
 def _outline_symbol(lines: LineIndex, item: Outline) -> lsp.DocumentSymbol:
@@ -446,42 +461,32 @@ def build_server(orb_dir: Optional[str] = None,
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     def hover(ls: WorkflowcoreServer, params: lsp.HoverParams) -> Optional[lsp.Hover]:
-        st = ls.state(params.text_document.uri)
-        snap = ls.snapshot(st) if st is not None else None
-        if st is None or snap is None:
+        at = _found(ls, params.text_document.uri, params.position)
+        if at is None:
             return None
-        line0, col0 = _position(ls, snap, params.position)
-        found = found_at(snap, line0, col0)
-        if found is None:
-            return None
+        snap, lines, found = at
         text = hover_text(snap, found)
         if not text:
             return None
         return lsp.Hover(contents=ls.markup(text, ls.formats("hover")),
-                         range=_range(ls.lines(snap.text), found.start, found.end))
+                         range=_range(lines, found.start, found.end))
 
     @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
     def definition(ls: WorkflowcoreServer, params: lsp.DefinitionParams
                    ) -> Optional[List[lsp.Location]]:
-        st = ls.state(params.text_document.uri)
-        snap = ls.snapshot(st) if st is not None else None
-        if st is None or snap is None:
+        at = _found(ls, params.text_document.uri, params.position)
+        if at is None:
             return None
-        found = found_at(snap, *_position(ls, snap, params.position))
-        if found is None:
-            return None
+        snap, _, found = at
         return _locations(ls, definition_places(snap, found)) or None
 
     @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
     def references(ls: WorkflowcoreServer, params: lsp.ReferenceParams
                    ) -> Optional[List[lsp.Location]]:
-        st = ls.state(params.text_document.uri)
-        snap = ls.snapshot(st) if st is not None else None
-        if st is None or snap is None:
+        at = _found(ls, params.text_document.uri, params.position)
+        if at is None:
             return None
-        found = found_at(snap, *_position(ls, snap, params.position))
-        if found is None:
-            return None
+        snap, _, found = at
         places = reference_places(snap, found, params.context.include_declaration)
         places.sort(key=lambda p: (p.path, p.span.start))
         return _locations(ls, places) or None
@@ -490,12 +495,10 @@ def build_server(orb_dir: Optional[str] = None,
                     lsp.CompletionOptions(trigger_characters=[".", " ", "["]))
     def completion(ls: WorkflowcoreServer, params: lsp.CompletionParams
                    ) -> Optional[lsp.CompletionList]:
-        st = ls.state(params.text_document.uri)
-        if st is None:
+        current = _current(ls, params.text_document.uri)
+        if current is None:
             return None
-        snap = ls.snapshot(st)
-        if snap is None:
-            return None
+        st, snap = current
         if isinstance(snap.data, dict):
             st.readable = snap
         names = st.readable or snap
@@ -516,10 +519,10 @@ def build_server(orb_dir: Optional[str] = None,
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def document_symbol(ls: WorkflowcoreServer, params: lsp.DocumentSymbolParams
                         ) -> Optional[List[lsp.DocumentSymbol]]:
-        st = ls.state(params.text_document.uri)
-        snap = ls.snapshot(st) if st is not None else None
-        if snap is None:
+        current = _current(ls, params.text_document.uri)
+        if current is None:
             return None
+        snap = current[1]
         lines = ls.lines(snap.text)
         with gc_paused():
             return [_outline_symbol(lines, o) for o in outline(snap.syntax, snap.prefix)]
@@ -528,10 +531,10 @@ def build_server(orb_dir: Optional[str] = None,
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
     def code_action(ls: WorkflowcoreServer, params: lsp.CodeActionParams
                     ) -> Optional[List[lsp.CodeAction]]:
-        st = ls.state(params.text_document.uri)
-        snap = ls.snapshot(st) if st is not None else None
-        if st is None or snap is None:
+        current = _current(ls, params.text_document.uri)
+        if current is None:
             return None
+        st, snap = current
         lines = ls.lines(snap.text)
         out: List[lsp.CodeAction] = []
         for diag in params.context.diagnostics:
