@@ -22,6 +22,7 @@ import pytest
 from tests.runtime._procs import alive
 
 from ..fanout import FAN, job_times
+from ..rerun import RERUN, printed_stamp
 from ..seed import clean, seed_blocks
 from ._repo import jobs_dir, make_repo, wfc, wfc_env
 
@@ -242,38 +243,6 @@ def test_secrets_never_leave_masked(tmp_path: Path) -> None:
 
 # -- rerun from failed ----------------------------------------------------------------------------
 
-RERUN = """
-version: 2.1
-jobs:
-  build:
-    docker: [{image: cimg/base:stable}]
-    steps:
-      - run: mkdir -p out && date +%s%N > out/stamp && echo built-once
-      - persist_to_workspace: {root: out, paths: [stamp]}
-  test:
-    docker: [{image: cimg/base:stable}]
-    steps:
-      - checkout
-      - attach_workspace: {at: ws}
-      - run: echo "stamp $(cat ws/stamp)"
-      - run: sh ./check.sh
-  deploy:
-    docker: [{image: cimg/base:stable}]
-    steps: [{run: echo deployed}]
-workflows:
-  w:
-    jobs:
-      - build
-      - test: {requires: [build]}
-      - deploy: {requires: [test]}
-"""
-
-
-def _stamp(log: str) -> str:
-    [stamp] = re.findall(r"^stamp (\d+)$", log, re.M)
-    return str(stamp)
-
-
 def test_failure_then_rerun_from_failed(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, RERUN, {"check.sh": "echo checking; exit 1\n"})
     first = wfc(repo, "run", "--branch", "main", "--format", "json", "--keep-jobs")
@@ -282,7 +251,7 @@ def test_failure_then_rerun_from_failed(tmp_path: Path) -> None:
     assert statuses(wf) == {"build": "success", "test": "failed", "deploy": "not_run"}
     assert wf["jobs"]["test"]["exit_code"] == 1
     old = wf["id"]
-    stamp = _stamp(logs(repo, old)["test"])
+    stamp = printed_stamp(logs(repo, old)["test"])
 
     (repo / "check.sh").write_text("echo checking; exit 0\n", encoding="utf-8")  # the fix
     proc = wfc(repo, "rerun", old, "--from-failed", "--format", "json")
@@ -298,7 +267,7 @@ def test_failure_then_rerun_from_failed(tmp_path: Path) -> None:
     assert not (checked_out / ".workflowcore").exists()  # the state dir is never copied
     assert not (jobs / new["id"] / "build").exists(), "build ran again"
     new_logs = logs(repo, new["id"])
-    assert _stamp(new_logs["test"]) == stamp  # the kept layer is attached
+    assert printed_stamp(new_logs["test"]) == stamp  # the kept layer is attached
     assert "built-once" in new_logs["build"]  # its log is kept too
     text = wfc(repo, "status", new["id"]).stdout
     assert f"kept from {old}" in text
@@ -307,7 +276,7 @@ def test_failure_then_rerun_from_failed(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     fresh = as_json(again)
     assert (jobs / fresh["id"] / "build").is_dir()
-    assert _stamp(logs(repo, fresh["id"])["test"]) != stamp
+    assert printed_stamp(logs(repo, fresh["id"])["test"]) != stamp
 
     listing = as_json(wfc(repo, "status", "--format", "json"))
     assert [w["id"] for w in listing["workflows"]] == [fresh["id"], new["id"], old]

@@ -37,6 +37,7 @@ from workflowcore.runtime.stores.timings import TimingsStore
 
 from ..cli._repo import make_repo
 from ..fanout import FAN, job_times
+from ..rerun import RERUN, printed_stamp
 from ..seed import clean, seed_blocks
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX-only")
@@ -200,38 +201,6 @@ def test_approval_then_approve(make_env: Any) -> None:
 
 # -- a failure, then rerun --from-failed -------------------------------------------------------
 
-RERUN = """
-version: 2.1
-jobs:
-  build:
-    docker: [{image: cimg/base:stable}]
-    steps:
-      - run: mkdir -p out && date +%s%N > out/stamp && echo built-once
-      - persist_to_workspace: {root: out, paths: [stamp]}
-  test:
-    docker: [{image: cimg/base:stable}]
-    steps:
-      - checkout
-      - attach_workspace: {at: ws}
-      - run: echo "stamp $(cat ws/stamp)"
-      - run: sh ./check.sh
-  deploy:
-    docker: [{image: cimg/base:stable}]
-    steps: [{run: echo deployed}]
-workflows:
-  w:
-    jobs:
-      - build
-      - test: {requires: [build]}
-      - deploy: {requires: [test]}
-"""
-
-
-def _stamp(log: str) -> str:
-    [stamp] = re.findall(r"^stamp (\d+)$", log, re.M)
-    return str(stamp)
-
-
 def test_failure_then_rerun_from_failed(make_env: Any) -> None:
     env = make_env(RERUN, {"check.sh": "echo checking; exit 1\n"})
     [first] = env.runner.run([env.planned()])
@@ -239,7 +208,7 @@ def test_failure_then_rerun_from_failed(make_env: Any) -> None:
     assert statuses(env, first.id) == {"build": "success", "test": "failed",
                                        "deploy": "not_run"}
     assert env.store.get(first.id).jobs["test"].exit_code == 1
-    stamp = _stamp(env.logs(first.id)["test"])
+    stamp = printed_stamp(env.logs(first.id)["test"])
 
     (env.repo / "check.sh").write_text("echo checking; exit 0\n", encoding="utf-8")  # the fix
     env.runner.executor.close()
@@ -249,7 +218,7 @@ def test_failure_then_rerun_from_failed(make_env: Any) -> None:
     assert statuses(env, new.id) == {"build": "success", "test": "success",
                                      "deploy": "success"}
     logs = env.logs(new.id)
-    assert _stamp(logs["test"]) == stamp  # the kept layer is attached
+    assert printed_stamp(logs["test"]) == stamp  # the kept layer is attached
     assert "built-once" in logs["build"]  # build did not run again: its log is kept
     assert "checking" in logs["test"]
 
