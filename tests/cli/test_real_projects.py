@@ -27,14 +27,7 @@ from typing import Any, Dict, List, Set
 
 import pytest
 import yaml
-
-from tests.cli._repo import wfc_env
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # benchmarks/ is a directory of the project, not installed
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.run_projects import (  # noqa: E402
+from benchmarks.run_projects import (
     Project,
     _git,
     classify,
@@ -45,7 +38,8 @@ from benchmarks.run_projects import (  # noqa: E402
     wfc,
 )
 
-from tests.conftest import shared_dir  # noqa: E402
+from tests.cli._repo import wfc_env
+from tests.conftest import shared_dir
 
 
 def _projects_dir() -> Path:

@@ -12,21 +12,10 @@ tests, so fixing one turns its test into an XPASS failure: then drop the ``xfail
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import List
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from workflowcore.config import load
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # benchmarks/ is a directory of the project, not installed
-    sys.path.insert(0, str(ROOT))
-
-from benchmarks.fuzz import (  # noqa: E402
+from benchmarks.fuzz import (
     KNOWN,
     Case,
     Seed,
@@ -35,7 +24,11 @@ from benchmarks.fuzz import (  # noqa: E402
     known_as,
     load_seeds,
 )
-from tests.conftest import shared_dir  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.conftest import shared_dir
+
+from workflowcore.config import load
 
 
 def _seeds() -> tuple[List[Seed], str]:
